@@ -1,0 +1,61 @@
+# Convene: `make run` serves the app with a Celery worker and beat; `make test` runs the suite.
+# Both set themselves up (virtualenv, locked dependencies, translations) on first use.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+# The first Python >= 3.12 found: $PYTHON, then python3.x on PATH, then pyenv's versions.
+PYTHON ?= $(shell for c in python3.14 python3.13 python3.12 python3 python \
+	$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV); do \
+	  p=$$(command -v $$c 2>/dev/null) || continue; \
+	  $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; \
+	done)
+
+.PHONY: help run test setup lint format messages clean
+
+help:
+	@echo "make run    serve http://127.0.0.1:8000/ with a Celery worker and beat (embedded defaults)"
+	@echo "make test   run the test suite"
+	@echo "make lint   ruff check + format check + migrations check"
+
+$(STAMP): requirements.lock
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "Convene needs Python 3.12 or newer, and none was found (tried python3.12+, python3," \
+	       "and $${PYENV_ROOT:-~/.pyenv}/versions)."; \
+	  echo "Install one, e.g. 'pyenv install 3.12' or 'apt-get install python3.12 python3.12-venv'," \
+	       "or point to it: make run PYTHON=/path/to/python3.12"; \
+	  exit 1; fi
+	@echo "Setting up $(VENV) with $(PYTHON) ($$($(PYTHON) --version))"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@touch $(STAMP)
+
+setup: $(STAMP) messages
+
+messages: $(STAMP)
+	@$(PY) manage.py compile_translations
+
+run: setup
+	@$(PY) manage.py migrate --no-input -v 0
+	@$(PY) manage.py seed_demo
+	@$(PY) manage.py ensure_organiser
+	@$(PY) manage.py serve
+
+test: setup
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV) var

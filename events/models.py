@@ -1,0 +1,271 @@
+import zoneinfo
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from events.languages import UN_LANGUAGE_CODES, UN_LANGUAGES
+
+
+def validate_timezone(value):
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            _("%(value)s is not a known IANA time zone (e.g. America/New_York)."),
+            params={"value": value},
+        )
+
+
+def validate_languages(value):
+    if not isinstance(value, list) or any(code not in UN_LANGUAGE_CODES for code in value):
+        raise ValidationError(
+            _("Choose from the six UN languages: %(codes)s."),
+            params={"codes": ", ".join(UN_LANGUAGE_CODES)},
+        )
+
+
+class Translatable(models.Model):
+    """Organiser-written text in the six UN languages.
+
+    English lives in the ordinary fields (required); other languages in one JSON column,
+    {"fr": {"title": "..."}, ...}. One column instead of a translation table keeps every page
+    at a constant number of queries and the admin a single form; the price, no database-level
+    search in other languages, does not matter for a handful of events.
+    """
+
+    translations = models.JSONField(_("translations"), default=dict, blank=True)
+    translatable_fields = ()
+
+    class Meta:
+        abstract = True
+
+    def translated(self, field, language=None):
+        language = language or get_language() or "en"
+        text = (self.translations or {}).get(language, {}).get(field)
+        return text if text else getattr(self, field)
+
+
+class Event(Translatable):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Format(models.TextChoices):
+        VIRTUAL = "virtual", _("Virtual")
+        IN_PERSON = "in_person", _("In person")
+        HYBRID = "hybrid", _("Hybrid")
+
+    class Approval(models.TextChoices):
+        AUTOMATIC = "automatic", _("Automatic")
+        ORGANISER = "organiser", _("Organiser approves each registration")
+
+    translatable_fields = ("title", "summary", "description", "expected_outcomes")
+
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    title = models.CharField(_("title"), max_length=300)
+    summary = models.TextField(_("summary"), blank=True)
+    description = models.TextField(_("description"), blank=True, help_text=_("Markdown."))
+    expected_outcomes = models.TextField(
+        _("expected outcomes"), blank=True, help_text=_("One outcome per line.")
+    )
+    organiser = models.CharField(_("organiser"), max_length=200, blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    timezone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default="America/New_York",
+        validators=[validate_timezone],
+        help_text=_("IANA name, e.g. America/New_York. Times are entered and shown in this zone."),
+    )
+    format = models.CharField(_("format"), max_length=20, choices=Format, default=Format.VIRTUAL)
+    venue = models.CharField(_("venue"), max_length=300, blank=True)
+
+    # Secret: only staff and confirmed registrants (by email, at send time) ever see these.
+    meeting_url = models.URLField(_("meeting URL"), max_length=500, blank=True)
+    meeting_details = models.TextField(
+        _("meeting details"), blank=True, help_text=_("Meeting ID, passcode, dial-in numbers.")
+    )
+
+    interpretation_languages = models.JSONField(
+        _("interpretation languages"), default=list, blank=True, validators=[validate_languages]
+    )
+    registration_opens_at = models.DateTimeField(_("registration opens"), null=True, blank=True)
+    registration_closes_at = models.DateTimeField(
+        _("registration closes"), null=True, blank=True, help_text=_("Blank: open until start.")
+    )
+    capacity = models.PositiveIntegerField(
+        _("capacity"), null=True, blank=True, help_text=_("Blank: unlimited.")
+    )
+    waitlist_enabled = models.BooleanField(_("waiting list"), default=True)
+    approval = models.CharField(
+        _("approval"), max_length=20, choices=Approval, default=Approval.AUTOMATIC
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.DRAFT)
+    meeting_link_send_at = models.DateTimeField(
+        _("send meeting link at"),
+        null=True,
+        blank=True,
+        help_text=_("Blank: 24 hours before the start."),
+    )
+    # Bumped when the time or the meeting link changes: the .ics SEQUENCE and the version of
+    # the event_changed message.
+    sequence = models.PositiveIntegerField(_("calendar sequence"), default=0, editable=False)
+
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="event_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity__isnull=True) | Q(capacity__gte=0),
+                name="event_capacity_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(registration_closes_at__isnull=True)
+                | Q(registration_opens_at__isnull=True)
+                | Q(registration_closes_at__gt=F("registration_opens_at")),
+                name="event_registration_closes_after_opens",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "starts_at"], name="event_status_start_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("events:detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": _("The event must end after it starts.")})
+        if (
+            self.registration_opens_at
+            and self.registration_closes_at
+            and self.registration_closes_at <= self.registration_opens_at
+        ):
+            raise ValidationError(
+                {"registration_closes_at": _("Registration must close after it opens.")}
+            )
+
+    @property
+    def tz(self):
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def local_starts_at(self):
+        return timezone.localtime(self.starts_at, self.tz)
+
+    @property
+    def local_ends_at(self):
+        return timezone.localtime(self.ends_at, self.tz)
+
+    @property
+    def effective_meeting_link_send_at(self):
+        if self.meeting_link_send_at:
+            return self.meeting_link_send_at
+        return self.starts_at - timedelta(hours=settings.MEETING_LINK_LEAD_HOURS)
+
+    @property
+    def effective_registration_closes_at(self):
+        return self.registration_closes_at or self.starts_at
+
+    def interpretation_language_names(self):
+        names = dict(UN_LANGUAGES)
+        return [names[code] for code in self.interpretation_languages if code in names]
+
+
+class Speaker(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    title = models.CharField(_("title or role"), max_length=200, blank=True)
+    organisation = models.CharField(_("organisation"), max_length=200, blank=True)
+    bio = models.TextField(_("short biography"), blank=True)
+
+    class Meta:
+        verbose_name = _("speaker")
+        verbose_name_plural = _("speakers")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name", "organisation"], name="speaker_unique_name_organisation"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.organisation})" if self.organisation else self.name
+
+
+class AgendaItem(Translatable):
+    translatable_fields = ("title", "description")
+
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="agenda_items", verbose_name=_("event")
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    speakers = models.ManyToManyField(
+        Speaker, blank=True, related_name="agenda_items", verbose_name=_("speakers")
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("agenda item")
+        verbose_name_plural = _("agenda items")
+        ordering = ["event", "starts_at", "position", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(ends_at__gt=F("starts_at")),
+                name="agenda_item_ends_after_start",
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+def document_upload_to(instance, filename):
+    return f"documents/{instance.event.slug}/{filename}"
+
+
+class Document(models.Model):
+    class Kind(models.TextChoices):
+        CONCEPT_NOTE = "concept_note", _("Concept note")
+        AGENDA = "agenda", _("Agenda")
+        OTHER = "other", _("Other")
+
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="documents", verbose_name=_("event")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.OTHER)
+    title = models.CharField(_("title"), max_length=300)
+    language = models.CharField(_("language"), max_length=10, choices=UN_LANGUAGES, default="en")
+    file = models.FileField(_("file"), upload_to=document_upload_to, max_length=300)
+    content_type = models.CharField(_("content type"), max_length=100, editable=False)
+    size = models.PositiveBigIntegerField(_("size in bytes"), default=0, editable=False)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        ordering = ["event", "position", "pk"]
+
+    def __str__(self):
+        return self.title

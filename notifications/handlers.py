@@ -1,0 +1,1 @@
+"""Signal receivers: registration and event changes become outbox rows (see notifications.services)."""

@@ -1,0 +1,75 @@
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from events.models import Event
+from registration.models import Registration
+
+
+class Delivery(models.Model):
+    """The outbox: one row per (registration, kind, version). Every email goes through it."""
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", _("Registration confirmation")
+        MEETING_LINK = "meeting_link", _("Meeting link")
+        WAITLIST_PROMOTED = "waitlist_promoted", _("Moved from waiting list")
+        APPROVED = "approved", _("Registration approved")
+        REJECTED = "rejected", _("Registration declined")
+        CANCELLED = "cancelled", _("Registration cancelled")
+        EVENT_CHANGED = "event_changed", _("Event changed")
+        EVENT_CANCELLED = "event_cancelled", _("Event cancelled")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        BOUNCED = "bounced", _("Bounced")
+
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("event")
+    )
+    registration = models.ForeignKey(
+        Registration,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        verbose_name=_("registration"),
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind)
+    # Distinguishes repeated messages of one kind: the event's sequence for event_changed,
+    # a counter for confirmations re-sent on request.
+    version = models.PositiveIntegerField(_("version"), default=0)
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    esp_message_id = models.CharField(
+        _("provider message id"), max_length=200, blank=True, db_index=True
+    )
+    # A worker that claims a row owns it until this time; past it the scan re-enqueues it.
+    lease_expires_at = models.DateTimeField(_("lease expires at"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "kind", "version"], name="delivery_once_per_version"
+            )
+        ]
+        indexes = [
+            # The scan's "what is left to send" query only ever looks at unfinished rows.
+            models.Index(
+                fields=["status", "lease_expires_at"],
+                name="delivery_unfinished_idx",
+                condition=Q(status__in=["pending", "sending"]),
+            ),
+            models.Index(fields=["event", "kind", "status"], name="delivery_event_kind_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} → {self.registration.email}"

@@ -1,0 +1,103 @@
+import hashlib
+import secrets
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from events.languages import UN_LANGUAGES
+from events.models import Event
+
+
+def normalise_email(email):
+    """`Ana@Example.org ` and `ana@example.org` are one person."""
+    return (email or "").strip().lower()
+
+
+def hash_token(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token():
+    """A manage-link token (256 bits) and the hash that is all we store of it."""
+    token = secrets.token_urlsafe(32)
+    return token, hash_token(token)
+
+
+class Registration(models.Model):
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", _("Confirmed")
+        WAITLISTED = "waitlisted", _("Waiting list")
+        PENDING_APPROVAL = "pending_approval", _("Awaiting approval")
+        REJECTED = "rejected", _("Rejected")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Affiliation(models.TextChoices):
+        MEMBER_STATE = "member_state", _("Member State")
+        UN_ENTITY = "un_entity", _("UN entity")
+        CSO_NGO = "cso_ngo", _("Civil society / NGO")
+        ACADEMIA = "academia", _("Academia")
+        PRIVATE_SECTOR = "private_sector", _("Private sector")
+        MEDIA = "media", _("Media")
+        OTHER = "other", _("Other")
+
+    # Statuses that hold (or queue for) a seat; cancelled ones free the (event, email) pair.
+    ACTIVE = [Status.CONFIRMED, Status.WAITLISTED, Status.PENDING_APPROVAL, Status.REJECTED]
+
+    event = models.ForeignKey(
+        Event, on_delete=models.PROTECT, related_name="registrations", verbose_name=_("event")
+    )
+    email = models.EmailField(_("email"), max_length=254)
+    name = models.CharField(_("full name"), max_length=200)
+    organisation = models.CharField(_("organisation"), max_length=200, blank=True)
+    job_title = models.CharField(_("job title"), max_length=200, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    affiliation = models.CharField(
+        _("affiliation"), max_length=20, choices=Affiliation, default=Affiliation.OTHER
+    )
+    preferred_language = models.CharField(
+        _("language for emails"), max_length=10, choices=UN_LANGUAGES, default="en"
+    )
+    interpretation_language = models.CharField(
+        _("listening language"), max_length=10, choices=UN_LANGUAGES, blank=True
+    )
+    timezone = models.CharField(_("time zone"), max_length=64, blank=True)
+    consent_at = models.DateTimeField(_("consented to the privacy notice at"))
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.CONFIRMED)
+    token_hash = models.CharField(
+        _("manage-link token hash"), max_length=64, unique=True, editable=False
+    )
+    email_bounced_at = models.DateTimeField(_("email bounced at"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("registered at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("registration")
+        verbose_name_plural = _("registrations")
+        ordering = ["event", "created_at", "pk"]
+        constraints = [
+            # The invariant a form check alone cannot keep: two requests can race.
+            models.UniqueConstraint(
+                fields=["event", "email"],
+                condition=~Q(status="cancelled"),
+                name="registration_one_active_per_event_email",
+            ),
+            models.CheckConstraint(
+                condition=Q(email=models.functions.Lower(models.functions.Trim("email"))),
+                name="registration_email_normalised",
+            ),
+        ]
+        indexes = [
+            # Seat counts, waiting-list order and the meeting-link scan.
+            models.Index(fields=["event", "status", "created_at"], name="registration_queue_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} <{self.email}>"
+
+    def save(self, *args, **kwargs):
+        self.email = normalise_email(self.email)
+        super().save(*args, **kwargs)

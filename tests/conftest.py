@@ -1,0 +1,16 @@
+import pytest
+from django.core.cache import cache
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Rate limits and cached pages must not leak from one test into the next."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def uses_postgresql():
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
