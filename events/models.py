@@ -119,6 +119,9 @@ class Event(Translatable):
     # Bumped when the time or the meeting link changes: the .ics SEQUENCE and the version of
     # the event_changed message.
     sequence = models.PositiveIntegerField(_("calendar sequence"), default=0, editable=False)
+    # When the time or meeting link last changed (the sequence bump): notices of a change wait
+    # a few minutes after the last one, so an organiser still editing sends one, not five.
+    changed_at = models.DateTimeField(_("last changed"), null=True, blank=True, editable=False)
 
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
