@@ -14,7 +14,7 @@ urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("", include("registration.urls")),
     path("", include("events.urls")),
-    prefix_default_language=False,
+    prefix_default_language=True,
 )
 
 if settings.DEBUG:

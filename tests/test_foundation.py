@@ -23,7 +23,7 @@ def test_healthz_is_503_when_database_is_down(client, db, monkeypatch):
 
 
 def test_home_page_renders_with_bootstrap_from_our_static_files(client, db):
-    response = client.get("/")
+    response = client.get("/", follow=True)
     assert response.status_code == 200
     html = response.content.decode()
     assert "/static/bootstrap/css/bootstrap.min.css" in html
@@ -125,3 +125,15 @@ def test_production_without_secret_key_refuses_to_start():
     )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY is required" in result.stderr
+
+
+def test_root_redirects_to_the_browsers_language(client, db):
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="fr-CH, fr;q=0.9, en;q=0.8")
+    assert response.status_code == 302
+    assert response["Location"] == "/fr/"
+
+
+def test_language_switcher_links_to_the_same_page_in_each_language(client, db):
+    html = client.get("/ru/").content.decode()
+    for code in ["ar", "zh-hans", "en", "fr", "ru", "es"]:
+        assert f'href="/{code}/"' in html
