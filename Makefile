@@ -7,9 +7,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-# The first Python >= 3.12 found: $PYTHON, then python3.x on PATH, then pyenv's versions.
-PYTHON ?= $(shell for c in python3.14 python3.13 python3.12 python3 python \
-	$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV); do \
+# The first Python >= 3.12 found: $PYTHON, then python3.12+ on PATH, then pyenv's versions
+# (3.12 first: it is what .python-version and requirements.lock name).
+PYTHON ?= $(shell for c in python3.12 python3.13 python3.14 python3 python \
+	$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12*/bin/python3 2>/dev/null | sort -rV) \
+	$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[3-9]*/bin/python3 2>/dev/null | sort -V); do \
 	  p=$$(command -v $$c 2>/dev/null) || continue; \
 	  $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; \
 	done)
