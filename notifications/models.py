@@ -25,6 +25,9 @@ class Delivery(models.Model):
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
         BOUNCED = "bounced", _("Bounced")
+        # Queued, then no longer applicable when its turn came (the registration was
+        # cancelled, the address bounced, the event ended): nothing was sent.
+        SKIPPED = "skipped", _("Not sent (no longer applies)")
 
     event = models.ForeignKey(
         Event, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("event")
@@ -40,6 +43,9 @@ class Delivery(models.Model):
     # a counter for confirmations re-sent on request.
     version = models.PositiveIntegerField(_("version"), default=0)
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.PENDING)
+    # Facts fixed when the message was queued, e.g. the registration status a confirmation
+    # reports or the organiser's message with a rejection; everything else is read at send time.
+    context = models.JSONField(_("context"), default=dict, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     esp_message_id = models.CharField(
