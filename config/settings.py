@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "bootstrap",  # django-bootstrap-static: Bootstrap 5 CSS/JS (LTR and RTL) as static files
+    "django_countries",  # country names in the six UN languages (registration form)
     "anymail",
     "events",
     "registration",
@@ -151,7 +152,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    # Due meeting links, coalesced change notices, and anything left pending or stuck.
+    "notifications-scan": {"task": "notifications.tasks.scan", "schedule": 60.0},
+}
 
 # --- Email ----------------------------------------------------------------------------------
 MAILERS = {
@@ -249,6 +253,13 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 MEETING_LINK_LEAD_HOURS = env_int("MEETING_LINK_LEAD_HOURS", 24, minimum=1)
 # Registrations are anonymised this many days after their event ended.
 PERSONAL_DATA_RETENTION_DAYS = env_int("PERSONAL_DATA_RETENTION_DAYS", 90, minimum=1)
+# Minutes after an organiser's last change to the time or meeting link before registrants are
+# told, so a burst of edits gives one message.
+EVENT_CHANGE_NOTICE_DELAY_MINUTES = env_int("EVENT_CHANGE_NOTICE_DELAY_MINUTES", 5, minimum=0)
+# Email retries: exponential backoff from this many seconds (with jitter), capped at an hour;
+# after NOTIFICATIONS_MAX_ATTEMPTS attempts a message is marked failed.
+NOTIFICATIONS_RETRY_BASE_SECONDS = env_int("NOTIFICATIONS_RETRY_BASE_SECONDS", 30, minimum=1)
+NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 12, minimum=1)
 # Registration form submissions allowed per IP address per 10 minutes.
 REGISTRATION_RATE_LIMIT = env_int("REGISTRATION_RATE_LIMIT", 20, minimum=1)
 
