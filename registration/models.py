@@ -15,6 +15,7 @@ def normalise_email(email):
 
 
 def hash_token(token):
+    """SHA-256 is enough here: the token is 256 random bits, not a password to stretch."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -64,9 +65,6 @@ class Registration(models.Model):
     timezone = models.CharField(_("time zone"), max_length=64, blank=True)
     consent_at = models.DateTimeField(_("consented to the privacy notice at"))
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.CONFIRMED)
-    token_hash = models.CharField(
-        _("manage-link token hash"), max_length=64, unique=True, editable=False
-    )
     email_bounced_at = models.DateTimeField(_("email bounced at"), null=True, blank=True)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
@@ -101,3 +99,26 @@ class Registration(models.Model):
     def save(self, *args, **kwargs):
         self.email = normalise_email(self.email)
         super().save(*args, **kwargs)
+
+
+class ManageToken(models.Model):
+    """One personal manage link. Every email carries a fresh one (the worker that sends it
+    cannot read an older one back: only hashes are stored), and older links keep working."""
+
+    registration = models.ForeignKey(
+        Registration,
+        on_delete=models.CASCADE,
+        related_name="manage_tokens",
+        verbose_name=_("registration"),
+    )
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("manage link")
+        verbose_name_plural = _("manage links")
+        ordering = ["registration", "created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.registration_id}: {self.token_hash[:8]}…"
