@@ -3,7 +3,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
-from config import views
+from config import throttle, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -11,6 +11,8 @@ urlpatterns = [
     path("anymail/", include("anymail.urls")),
 ]
 urlpatterns += i18n_patterns(
+    # Before admin.site.urls so it wins: the admin login with failed-attempt throttling.
+    path("admin/login/", throttle.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
     path("", include("registration.urls")),
     path("", include("events.urls")),
