@@ -16,7 +16,7 @@ PYTHON ?= $(shell for c in python3.12 python3.13 python3.14 python3 python \
 	  $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; \
 	done)
 
-.PHONY: help run test setup lint format messages clean
+.PHONY: help run test setup lint format messages extract-messages clean
 
 help:
 	@echo "make run    serve http://127.0.0.1:8000/ with a Celery worker and beat (embedded defaults)"
@@ -40,6 +40,15 @@ setup: $(STAMP) messages
 
 messages: $(STAMP)
 	@$(PY) manage.py compile_translations
+
+# For translators: add new and changed strings to every locale/<lang>/LC_MESSAGES/django.po
+# (file names only, no line numbers, so that moving code does not rewrite the catalogues).
+# Needs GNU gettext (xgettext, msgmerge): apt-get install gettext / brew install gettext.
+extract-messages: $(STAMP)
+	@command -v xgettext >/dev/null && command -v msgmerge >/dev/null || { \
+	  echo "extract-messages needs GNU gettext: apt-get install gettext (or brew install gettext)"; exit 1; }
+	$(PY) manage.py makemessages --no-obsolete --add-location file \
+	  -l ar -l zh_Hans -l fr -l ru -l es -i var -i tests -i benchmarks -i node_modules
 
 run: setup
 	@$(PY) manage.py migrate --no-input -v 0
