@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Cached public event pages, served before sessions and CSRF (events/cache.py).
+    "events.middleware.EventPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -260,6 +262,9 @@ EVENT_CHANGE_NOTICE_DELAY_MINUTES = env_int("EVENT_CHANGE_NOTICE_DELAY_MINUTES",
 # after NOTIFICATIONS_MAX_ATTEMPTS attempts a message is marked failed.
 NOTIFICATIONS_RETRY_BASE_SECONDS = env_int("NOTIFICATIONS_RETRY_BASE_SECONDS", 30, minimum=1)
 NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 12, minimum=1)
+# Seconds a rendered public event page is cached for anonymous visitors (0: no cache). Seats
+# left and registration status are re-read separately, every few seconds (events/cache.py).
+EVENT_PAGE_CACHE_SECONDS = env_int("EVENT_PAGE_CACHE_SECONDS", 300, minimum=0)
 # Registration form submissions allowed per IP address per 10 minutes.
 REGISTRATION_RATE_LIMIT = env_int("REGISTRATION_RATE_LIMIT", 20, minimum=1)
 

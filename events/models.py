@@ -1,5 +1,6 @@
 import zoneinfo
 from datetime import timedelta
+from pathlib import PurePath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -7,9 +8,11 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from events.documents import validate_document
 from events.languages import UN_LANGUAGE_CODES, UN_LANGUAGES
 
 
@@ -27,6 +30,10 @@ def validate_languages(value):
             _("Choose from the six UN languages: %(codes)s."),
             params={"codes": ", ".join(UN_LANGUAGE_CODES)},
         )
+
+
+# /events/past/ is the list of past events, not an event.
+RESERVED_SLUGS = {"past"}
 
 
 class Translatable(models.Model):
@@ -156,6 +163,8 @@ class Event(Translatable):
         return reverse("events:detail", kwargs={"slug": self.slug})
 
     def clean(self):
+        if self.slug in RESERVED_SLUGS:
+            raise ValidationError({"slug": _("This address is taken by the site; choose another.")})
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": _("The event must end after it starts.")})
         if (
@@ -272,3 +281,20 @@ class Document(models.Model):
 
     def __str__(self):
         return self.title
+
+    def get_absolute_url(self):
+        return reverse("events:document", kwargs={"slug": self.event.slug, "pk": self.pk})
+
+    def clean(self):
+        # Only a new upload is checked: a stored file was checked when it came in.
+        if self.file and not getattr(self.file, "_committed", True):
+            try:
+                self.content_type = validate_document(self.file)
+            except ValidationError as error:
+                raise ValidationError({"file": error}) from None
+            self.size = self.file.size
+
+    @property
+    def download_name(self):
+        extension = PurePath(self.file.name).suffix.lower()
+        return f"{slugify(self.title) or 'document'}{extension}"

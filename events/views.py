@@ -1,9 +1,114 @@
-from django.shortcuts import render
-from django.utils import timezone
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.views.decorators.http import require_safe
 
-from events.models import Event
+from events import cache as event_cache
+from events import ics
+from events.models import AgendaItem, Document, Event, Speaker
+from events.presentation import EventPage
+
+PUBLIC_STATUSES = [Event.Status.PUBLISHED, Event.Status.CANCELLED]
 
 
+def _visible_event(request, slug, queryset=None):
+    """A published or cancelled event; drafts only for staff (the preview), else 404."""
+    event = get_object_or_404(queryset if queryset is not None else Event.objects, slug=slug)
+    if event.status not in PUBLIC_STATUSES and not request.user.is_staff:
+        raise Http404("No such event.")
+    return event
+
+
+@require_safe
 def event_list(request):
-    events = Event.objects.filter(status=Event.Status.PUBLISHED, ends_at__gte=timezone.now())
-    return render(request, "events/event_list.html", {"events": events})
+    events = Event.objects.filter(status__in=PUBLIC_STATUSES, ends_at__gte=timezone.now())
+    return render(
+        request,
+        "events/event_list.html",
+        {"events": [EventPage(event) for event in events], "past": False},
+    )
+
+
+@require_safe
+def past_events(request):
+    events = Event.objects.filter(status__in=PUBLIC_STATUSES, ends_at__lt=timezone.now()).order_by(
+        "-starts_at"
+    )
+    return render(
+        request,
+        "events/event_list.html",
+        {"events": [EventPage(event) for event in events], "past": True},
+    )
+
+
+@require_safe
+def event_detail(request, slug):
+    """The public event page, in four queries however long the agenda (plus one for the
+    registration snapshot when it is not cached). Anonymous hits come from events/cache.py."""
+    language = translation.get_language()
+    cacheable = event_cache.cacheable(request)
+    if cacheable and not getattr(request, "event_page_cache_missed", False):
+        html = event_cache.cached_page(request, slug=slug, language=language)
+        if html is not None:
+            return HttpResponse(html)
+    queryset = Event.objects.prefetch_related(
+        Prefetch(
+            "agenda_items",
+            queryset=AgendaItem.objects.prefetch_related(
+                Prefetch("speakers", queryset=Speaker.objects.order_by("name"))
+            ),
+        ),
+        "documents",
+    )
+    event = _visible_event(request, slug, queryset)
+    page = EventPage(event, request=request)
+    html = render_to_string(
+        "events/event_detail.html",
+        {"page": page, "event": event, "status_marker": event_cache.STATUS_MARKER},
+        request=request,
+    )
+    data = event_cache.snapshot(event.pk)
+    if cacheable and event.status in PUBLIC_STATUSES and data["stamp"] == page.stamp:
+        event_cache.store_page(
+            request, event=event, language=language, html=html, tz_name=event.timezone
+        )
+    html = event_cache.finish_page(
+        request, html, data, slug=event.slug, language=language, tz_name=event.timezone
+    )
+    return HttpResponse(html)
+
+
+@require_safe
+def event_calendar(request, slug):
+    """The public .ics: a stable per-event UID, never the meeting link."""
+    event = _visible_event(request, slug)
+    body = ics.build_calendar(
+        event=event,
+        uid=ics.public_uid(event),
+        sequence=event.sequence,
+        cancelled=event.status == Event.Status.CANCELLED,
+        url=request.build_absolute_uri(event.get_absolute_url()),
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{event.slug}.ics"'
+    return response
+
+
+@require_safe
+def event_document(request, slug, pk):
+    """A document of a public event, through the app (so it works without a media server)."""
+    event = _visible_event(request, slug)
+    document = get_object_or_404(Document, pk=pk, event=event)
+    try:
+        handle = document.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The file is missing.") from None
+    response = FileResponse(
+        handle,
+        as_attachment=document.content_type != "application/pdf",
+        filename=document.download_name,
+        content_type=document.content_type or "application/octet-stream",
+    )
+    return response

@@ -1,0 +1,87 @@
+"""State changes of an event. The admin, the import command and tests all call these."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from events import cache as event_cache
+from events.models import Event
+from events.signals import event_cancelled, event_changed
+
+# What registrants have been told (time, link) and must hear about again when it changes.
+ANNOUNCED_FIELDS = frozenset({"starts_at", "ends_at", "timezone", "meeting_url", "meeting_details"})
+
+
+def _after_commit_bump(event):
+    transaction.on_commit(lambda: event_cache.bump_event(event.pk, content=True))
+
+
+def publish(*, event):
+    """Make a draft public. Returns True when the status changed (False: nothing to do)."""
+    with transaction.atomic():
+        event = Event.objects.select_for_update().get(pk=event.pk)
+        if event.status != Event.Status.DRAFT:
+            return False
+        event.status = Event.Status.PUBLISHED
+        event.save(update_fields=["status", "updated_at"])
+        _after_commit_bump(event)
+    return True
+
+
+def unpublish(*, event):
+    """Take a published event back to draft (hidden from the public). Registrations stay."""
+    with transaction.atomic():
+        event = Event.objects.select_for_update().get(pk=event.pk)
+        if event.status != Event.Status.PUBLISHED:
+            return False
+        event.status = Event.Status.DRAFT
+        event.save(update_fields=["status", "updated_at"])
+        _after_commit_bump(event)
+    return True
+
+
+def cancel_event(*, event):
+    """Cancel an event; when it was published, announce it (once) to the other apps.
+
+    Safe to run twice: an already cancelled event is left alone and nothing is sent again.
+    The sequence grows so that calendars replace the entry with the cancelled one.
+    """
+    with transaction.atomic():
+        locked = Event.objects.select_for_update().get(pk=event.pk)
+        if locked.status == Event.Status.CANCELLED:
+            return False
+        was_published = locked.status == Event.Status.PUBLISHED
+        locked.status = Event.Status.CANCELLED
+        locked.sequence += 1
+        locked.save(update_fields=["status", "sequence", "updated_at"])
+        event.status, event.sequence = locked.status, locked.sequence
+        if was_published:
+            event_cancelled.send(sender=Event, event=locked)
+        _after_commit_bump(locked)
+    return True
+
+
+def save_event(*, event, changed_fields):
+    """Save an organiser's edit; when a published event's time or meeting link changed, bump
+    its sequence and announce `event_changed` in the same transaction.
+
+    `changed_fields` are the names the form saw change; only those whose stored value really
+    differs count. Returns the set of announced changes (empty when nothing was announced).
+    """
+    with transaction.atomic():
+        changes = set(changed_fields) & ANNOUNCED_FIELDS
+        if event.pk and changes:
+            stored = Event.objects.select_for_update().filter(pk=event.pk).first()
+            if stored is None:
+                changes = set()
+            else:
+                changes = {f for f in changes if getattr(stored, f) != getattr(event, f)}
+        if event.status != Event.Status.PUBLISHED or not event.pk:
+            changes = set()
+        if changes:
+            event.sequence += 1
+            event.changed_at = timezone.now()
+        event.save()
+        if changes:
+            event_changed.send(sender=Event, event=event, changes=frozenset(changes))
+        _after_commit_bump(event)
+    return changes
