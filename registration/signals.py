@@ -1,14 +1,32 @@
 """The one seam from registration up to notifications.
 
 `registration_changed` is sent by registration.services inside their transaction whenever a
-registration is created or changes status. Receivers (notifications) write their outbox rows
-in that same transaction, so a registration never exists without its message queued.
+registration is created or changes status, and when a confirmation is asked for again.
+Receivers (notifications) write their outbox rows in that same transaction, so a
+registration never exists without its message queued, and a rolled-back change queues
+nothing.
 
     sender       the Registration class
-    registration the Registration, already saved
+    registration the Registration, already saved (its event is loaded: registration.event)
     old_status   the status before, or None for a new registration
-    new_status   the status now
-    resend       True when the person asked for their confirmation again (duplicate sign-up)
+    new_status   the status now (a Registration.Status value)
+    resend       True when the confirmation is asked for again: a duplicate sign-up (already
+                 rate limited per registration by register()) or an organiser's "resend
+                 confirmation"; then old_status == new_status
+    message      the organiser's optional note to the person (reject), else ""
+
+The facts a receiver sees, by service:
+
+    register()             None -> confirmed | waitlisted | pending_approval
+                           (a duplicate sign-up: status -> same status, resend=True)
+    approve()              pending_approval | rejected -> confirmed | waitlisted
+    reject()               pending_approval | waitlisted | confirmed -> rejected, message
+    promote()              waitlisted -> confirmed (also through promote_next())
+    cancel()               any active status -> cancelled (then promote_next() may follow)
+    resend_confirmation()  status -> same status, resend=True
+
+A receiver must not raise for a fact it does not act on. It needs no raw manage-link token:
+the email builder calls registration.services.issue_manage_token() at send time.
 """
 
 from django.dispatch import Signal

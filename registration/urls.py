@@ -1,2 +1,12 @@
+from django.urls import path
+
+from registration import views
+
 app_name = "registration"
-urlpatterns = []
+urlpatterns = [
+    path("events/<slug:slug>/register/", views.register, name="register"),
+    path("events/<slug:slug>/register/check-email/", views.check_email, name="check_email"),
+    path("r/<str:token>/", views.manage, name="manage"),
+    path("r/<str:token>/cancel/", views.cancel, name="cancel"),
+    path("privacy/", views.privacy, name="privacy"),
+]

@@ -1,0 +1,372 @@
+"""Every change to a registration: views, admin actions, commands and tests call these.
+
+Locking order, everywhere: the event row first, then registration rows. Every service that
+changes a status announces it with `registration_changed` inside its transaction (see
+registration/signals.py), so the outbox row and the change commit together.
+"""
+
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Concat
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from events.models import Event
+from registration.models import ManageToken, Registration, hash_token, new_token, normalise_email
+from registration.signals import registration_changed
+
+Status = Registration.Status
+
+# A duplicate sign-up re-sends the confirmation at most once per this interval.
+RESEND_INTERVAL = timedelta(minutes=10)
+# What secrets.token_urlsafe(32) produces; anything else is not worth a database lookup.
+TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")
+# The fields a registrant may change through the manage link.
+UPDATABLE_FIELDS = (
+    "name",
+    "organisation",
+    "job_title",
+    "country",
+    "preferred_language",
+    "interpretation_language",
+    "timezone",
+)
+OPTIONAL_FIELDS = ("organisation", "job_title", "country", "interpretation_language", "timezone")
+
+
+class RegistrationError(Exception):
+    """A change the current state does not allow; `message` is safe to show the user."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+class Unavailable(RegistrationError):
+    """The event takes no registration now. `reason` is one of the constants below."""
+
+    NOT_PUBLISHED = "not_published"
+    CANCELLED = "cancelled"
+    NOT_OPEN = "not_open"
+    CLOSED = "closed"
+    FULL = "full"
+
+    MESSAGES = {
+        NOT_PUBLISHED: _("This event is not open for registration."),
+        CANCELLED: _("This event has been cancelled, so registration is closed."),
+        NOT_OPEN: _("Registration for this event has not opened yet."),
+        CLOSED: _("Registration for this event has closed."),
+        FULL: _("This event is full and has no waiting list."),
+    }
+
+    def __init__(self, reason, *, event):
+        super().__init__(self.MESSAGES[reason])
+        self.reason = reason
+        self.event = event
+
+
+class NoSeatLeft(RegistrationError):
+    def __init__(self):
+        super().__init__(_("There is no seat left: raise the capacity or cancel someone first."))
+
+
+class NotAllowed(RegistrationError):
+    """The registration's status does not allow this change."""
+
+
+@dataclass(frozen=True)
+class RegistrationResult:
+    registration: Registration
+    created: bool
+    # The raw manage-link token of a new registration (None for a duplicate): only its
+    # hash is stored, so this is the one chance to read it.
+    token: str | None = None
+
+
+def unavailable_reason(event, *, now=None):
+    """Why `event` takes no registration at `now` (seats aside), or None when it does."""
+    now = now or timezone.now()
+    if event.status == Event.Status.CANCELLED:
+        return Unavailable.CANCELLED
+    if event.status != Event.Status.PUBLISHED:
+        return Unavailable.NOT_PUBLISHED
+    if event.registration_opens_at and now < event.registration_opens_at:
+        return Unavailable.NOT_OPEN
+    if now >= event.effective_registration_closes_at:
+        return Unavailable.CLOSED
+    return None
+
+
+def seats_left(event):
+    """Free seats (None: unlimited). Exact only while the caller holds the event lock."""
+    if event.capacity is None:
+        return None
+    taken = Registration.objects.filter(event=event, status=Status.CONFIRMED).count()
+    return max(event.capacity - taken, 0)
+
+
+def register(*, event, data, ip=None, locked=False):
+    """Safe under any number of concurrent calls: capacity is never exceeded and one email
+    gets one active registration; a duplicate re-sends the confirmation (rate limited).
+
+    `data` holds the registration form's cleaned fields. `locked=True` says the caller
+    already holds `select_for_update` on `event` in the current transaction (the sign-up view
+    does, to read the event once per request). Raises Unavailable when the event takes no
+    registration; nothing is stored then.
+    """
+    if not data.get("consent"):
+        raise ValueError("register() needs the person's consent to the privacy notice.")
+    now = timezone.now()
+    # With the caller's lock we are inside its transaction: no savepoint needed (an
+    # exception here rolls back the caller's whole transaction, which holds nothing else).
+    with transaction.atomic(savepoint=not locked):
+        if not locked:
+            event = Event.objects.select_for_update().get(pk=event.pk)
+        reason = unavailable_reason(event, now=now)
+        if reason:
+            raise Unavailable(reason, event=event)
+        if event.approval == Event.Approval.ORGANISER:
+            status = Status.PENDING_APPROVAL
+            # Nobody can be approved into a full event without a waiting list.
+            if not event.waitlist_enabled and seats_left(event) == 0:
+                raise Unavailable(Unavailable.FULL, event=event)
+        else:
+            status = _seat_or_queue(event)
+            if status is None:
+                raise Unavailable(Unavailable.FULL, event=event)
+
+        registration = Registration(
+            event=event,
+            email=normalise_email(data["email"]),
+            name=data["name"],
+            status=status,
+            consent_at=now,
+            confirmed_at=now if status == Status.CONFIRMED else None,
+            affiliation=data.get("affiliation") or Registration.Affiliation.OTHER,
+            preferred_language=data.get("preferred_language") or "en",
+            **{field: data.get(field) or "" for field in OPTIONAL_FIELDS},
+        )
+        try:
+            # The constraint registration_one_active_per_event_email decides duplicates; the
+            # savepoint keeps the transaction usable when it refuses.
+            with transaction.atomic():
+                registration.save(force_insert=True)
+        except IntegrityError:
+            existing = (
+                Registration.objects.filter(event=event, email=registration.email)
+                .exclude(status=Status.CANCELLED)
+                .first()
+            )
+            if existing is None:
+                raise
+            existing.event = event
+            if cache.add(
+                f"registration:resend:{existing.pk}", 1, int(RESEND_INTERVAL.total_seconds())
+            ):
+                _announce(existing, old_status=existing.status, resend=True)
+            return RegistrationResult(existing, created=False)
+
+        token = issue_manage_token(registration=registration)
+        _announce(registration, old_status=None)
+    return RegistrationResult(registration, created=True, token=token)
+
+
+def cancel(*, registration):
+    """Safe to run twice: a cancelled registration stays cancelled, and a freed seat goes
+    to the first person on the waiting list."""
+    with transaction.atomic():
+        event = _lock(registration)
+        if registration.status == Status.CANCELLED:
+            return registration
+        old_status = registration.status
+        registration.cancelled_at = timezone.now()
+        _set_status(registration, Status.CANCELLED, old_status=old_status)
+        if old_status == Status.CONFIRMED:
+            promote_next(event=event)
+    return registration
+
+
+def approve(*, registration):
+    """Confirmed when a seat is free, else waitlisted; NoSeatLeft when full and no list."""
+    with transaction.atomic():
+        event = _lock(registration)
+        if registration.status not in (Status.PENDING_APPROVAL, Status.REJECTED):
+            raise NotAllowed(_("Only registrations awaiting approval or rejected can be approved."))
+        status = _seat_or_queue(event)
+        if status is None:
+            raise NoSeatLeft()
+        _set_status(registration, status, old_status=registration.status)
+    return registration
+
+
+def reject(*, registration, message=""):
+    """Rejected, with the organiser's optional note passed on to the person; a freed seat
+    goes to the waiting list."""
+    with transaction.atomic():
+        event = _lock(registration)
+        if registration.status not in (
+            Status.PENDING_APPROVAL,
+            Status.WAITLISTED,
+            Status.CONFIRMED,
+        ):
+            raise NotAllowed(_("Cancelled or already rejected registrations cannot be rejected."))
+        old_status = registration.status
+        _set_status(registration, Status.REJECTED, old_status=old_status, message=message)
+        if old_status == Status.CONFIRMED:
+            promote_next(event=event)
+    return registration
+
+
+def promote(*, registration):
+    """Waiting list -> confirmed, only into a free seat (NoSeatLeft otherwise)."""
+    with transaction.atomic():
+        event = _lock(registration)
+        if registration.status != Status.WAITLISTED:
+            raise NotAllowed(_("Only people on the waiting list can be moved from it."))
+        if seats_left(event) == 0:
+            raise NoSeatLeft()
+        _set_status(registration, Status.CONFIRMED, old_status=Status.WAITLISTED)
+    return registration
+
+
+def promote_next(*, event):
+    """Confirms the longest-waiting person if a seat is free; returns them, or None."""
+    with transaction.atomic():
+        event = Event.objects.select_for_update().get(pk=event.pk)
+        if seats_left(event) == 0:
+            return None
+        registration = (
+            Registration.objects.select_for_update()
+            .filter(event=event, status=Status.WAITLISTED)
+            .order_by("created_at", "pk")
+            .first()
+        )
+        if registration is None:
+            return None
+        registration.event = event
+        _set_status(registration, Status.CONFIRMED, old_status=Status.WAITLISTED)
+    return registration
+
+
+def update_details(*, registration, data):
+    """Changes what the person may change themselves (UPDATABLE_FIELDS); the rest stays."""
+    changed = [
+        field
+        for field in UPDATABLE_FIELDS
+        if field in data and getattr(registration, field) != (data[field] or "")
+    ]
+    for field in changed:
+        setattr(registration, field, data[field] or "")
+    if changed:
+        registration.save(update_fields=[*changed, "updated_at"])
+    return registration
+
+
+def resend_confirmation(*, registration):
+    """Queues the confirmation again (an organiser's request: not rate limited)."""
+    with transaction.atomic():
+        _lock(registration)
+        if registration.status == Status.CANCELLED:
+            raise NotAllowed(_("A cancelled registration gets no confirmation."))
+        _announce(registration, old_status=registration.status, resend=True)
+    return registration
+
+
+def issue_manage_token(*, registration):
+    """A new working manage link for `registration`; earlier ones keep working."""
+    token, token_hash = new_token()
+    ManageToken.objects.create(registration=registration, token_hash=token_hash)
+    return token
+
+
+def registration_for_token(token):
+    """The registration a manage-link token opens, or None (unknown, malformed, erased)."""
+    if not isinstance(token, str) or not TOKEN_RE.fullmatch(token):
+        return None
+    token_hash = hash_token(token)
+    found = (
+        ManageToken.objects.select_related("registration__event")
+        .filter(token_hash=token_hash)
+        .first()
+    )
+    if found is None or not hmac.compare_digest(found.token_hash, token_hash):
+        return None
+    now = timezone.now()
+    if found.last_used_at is None or found.last_used_at < now - timedelta(hours=1):
+        ManageToken.objects.filter(pk=found.pk).update(last_used_at=now)
+    return found.registration
+
+
+def purge_personal_data(*, now, days=None):
+    """Anonymises registrations of events that ended more than `days` ago (default
+    settings.PERSONAL_DATA_RETENTION_DAYS): names, emails, organisations, job titles, time
+    zones and manage links go; status, affiliation, country and languages stay for the counts.
+    Safe to run twice: anonymised rows are skipped. Returns how many were anonymised."""
+    if days is None:
+        days = settings.PERSONAL_DATA_RETENTION_DAYS
+    due = Registration.objects.filter(
+        event__ends_at__lt=now - timedelta(days=days), anonymised_at__isnull=True
+    )
+    with transaction.atomic():
+        ManageToken.objects.filter(registration__in=due).delete()
+        return due.update(
+            # Unique per row, so the one-active-per-email constraint still holds.
+            email=Concat(
+                Value("anonymised-"),
+                Cast("pk", CharField()),
+                Value("@invalid"),
+                output_field=CharField(),
+            ),
+            name="",
+            organisation="",
+            job_title="",
+            timezone="",
+            anonymised_at=now,
+            updated_at=now,
+        )
+
+
+def _seat_or_queue(event):
+    """The status a newcomer gets now: confirmed, waitlisted, or None (full, no list)."""
+    left = seats_left(event)
+    if left is None or left > 0:
+        return Status.CONFIRMED
+    if event.waitlist_enabled:
+        return Status.WAITLISTED
+    return None
+
+
+def _lock(registration):
+    """Locks the event row, then the registration row, and refreshes `registration`."""
+    event = Event.objects.select_for_update().get(pk=registration.event_id)
+    registration.refresh_from_db(from_queryset=Registration.objects.select_for_update())
+    registration.event = event
+    return event
+
+
+def _set_status(registration, status, *, old_status, message=""):
+    registration.status = status
+    fields = ["status", "cancelled_at", "updated_at"]
+    if status == Status.CONFIRMED:
+        registration.confirmed_at = timezone.now()
+        fields.append("confirmed_at")
+    registration.save(update_fields=fields)
+    _announce(registration, old_status=old_status, message=message)
+
+
+def _announce(registration, *, old_status, resend=False, message=""):
+    registration_changed.send(
+        sender=Registration,
+        registration=registration,
+        old_status=old_status,
+        new_status=registration.status,
+        resend=resend,
+        message=message,
+    )

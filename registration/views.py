@@ -1,0 +1,149 @@
+import hashlib
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from events.models import Event
+from registration import services
+from registration.forms import ManageForm, RegistrationForm
+
+RATE_WINDOW_SECONDS = 600
+
+
+def _public_events():
+    return Event.objects.exclude(status=Event.Status.DRAFT)
+
+
+def client_ip(request):
+    """The client's address; behind our own proxy, the one it appended to X-Forwarded-For."""
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[-1].strip()
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _over_rate_limit(ip):
+    """Counts this submission; True past settings.REGISTRATION_RATE_LIMIT per 10 minutes."""
+    window = int(time.time() // RATE_WINDOW_SECONDS)
+    key = f"registration:rate:{hashlib.sha256(ip.encode()).hexdigest()[:24]}:{window}"
+    cache.add(key, 0, RATE_WINDOW_SECONDS)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add() and incr()
+        cache.set(key, 1, RATE_WINDOW_SECONDS)
+        count = 1
+    return count > settings.REGISTRATION_RATE_LIMIT
+
+
+def _unavailable(request, event, reason, *, status=200):
+    return render(
+        request,
+        "registration/unavailable.html",
+        {"event": event, "reason": reason, "message": services.Unavailable.MESSAGES[reason]},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def register(request, slug):
+    if request.method == "POST":
+        return _register_post(request, slug)
+    event = get_object_or_404(_public_events(), slug=slug)
+    reason = services.unavailable_reason(event)
+    seats = services.seats_left(event)
+    if not reason and seats == 0 and not event.waitlist_enabled:
+        reason = services.Unavailable.FULL
+    if reason:
+        return _unavailable(request, event, reason)
+    context = {"event": event, "form": RegistrationForm(event=event), "seats_left": seats}
+    return render(request, "registration/register.html", context)
+
+
+def _register_post(request, slug):
+    if _over_rate_limit(client_ip(request)):
+        response = render(request, "registration/rate_limited.html", status=429)
+        response["Retry-After"] = str(RATE_WINDOW_SECONDS)
+        return response
+    if request.POST.get("website", "").strip():
+        # The honeypot was filled: a bot gets the page a person would, and nothing is stored.
+        return redirect("registration:check_email", slug=slug)
+
+    unavailable = None
+    # One transaction, one read of the event: the row is locked here and register() is told
+    # so, instead of loading it a second time.
+    with transaction.atomic():
+        event = get_object_or_404(_public_events().select_for_update(), slug=slug)
+        form = RegistrationForm(request.POST, event=event)
+        if form.is_valid():
+            try:
+                services.register(
+                    event=event, data=form.cleaned_data, ip=client_ip(request), locked=True
+                )
+            except services.Unavailable as exc:
+                unavailable = exc.reason  # rolled back as the block exits
+    if unavailable:
+        return _unavailable(request, event, unavailable)
+    if form.is_valid():
+        # New or duplicate: the same redirect and the same page, so nobody can learn from it
+        # whether an address is registered.
+        return redirect("registration:check_email", slug=slug)
+    context = {"event": event, "form": form, "seats_left": None}
+    return render(request, "registration/register.html", context)
+
+
+def check_email(request, slug):
+    event = get_object_or_404(_public_events(), slug=slug)
+    return render(request, "registration/check_email.html", {"event": event})
+
+
+def _registration_or_404(token):
+    registration = services.registration_for_token(token)
+    if registration is None:
+        raise Http404
+    return registration
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def manage(request, token):
+    registration = _registration_or_404(token)
+    event = registration.event
+    editable = registration.status != registration.Status.CANCELLED
+    form = None
+    if editable:
+        initial = {field: getattr(registration, field) for field in services.UPDATABLE_FIELDS}
+        form = ManageForm(request.POST or None, event=event, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            services.update_details(registration=registration, data=form.cleaned_data)
+            messages.success(request, _("Your details have been saved."))
+            return redirect("registration:manage", token=token)
+    context = {"registration": registration, "event": event, "form": form, "token": token}
+    return render(request, "registration/manage.html", context)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def cancel(request, token):
+    registration = _registration_or_404(token)
+    if registration.status == registration.Status.CANCELLED:
+        return redirect("registration:manage", token=token)
+    if request.method == "POST":
+        services.cancel(registration=registration)
+        messages.success(request, _("Your registration has been cancelled."))
+        return redirect("registration:manage", token=token)
+    context = {"registration": registration, "event": registration.event, "token": token}
+    return render(request, "registration/cancel.html", context)
+
+
+def privacy(request):
+    return render(
+        request,
+        "registration/privacy.html",
+        {"retention_days": settings.PERSONAL_DATA_RETENTION_DAYS},
+    )
