@@ -32,8 +32,9 @@ $(STAMP): requirements.lock
 	  exit 1; fi
 	@echo "Setting up $(VENV) with $(PYTHON) ($$($(PYTHON) --version))"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@# (the grep drops pip's notes about this machine's local package folders, when absent)
+	@set -o pipefail; $(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip \
+	  -r requirements.lock 2>&1 | { grep -v 'is ignored: it is neither a file' || true; }
 	@touch $(STAMP)
 
 setup: $(STAMP) messages
