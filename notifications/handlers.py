@@ -1,1 +1,40 @@
-"""Signal receivers: registration and event changes become outbox rows (see notifications.services)."""
+"""Signal receivers: changes to registrations and events become outbox rows, inserted in the
+transaction of the change (see notifications.services for what each fact queues)."""
+
+from django.conf import settings
+from django.db import transaction
+from django.dispatch import receiver
+
+from events.signals import event_cancelled, event_changed
+from notifications import services
+from registration.signals import registration_changed
+
+
+@receiver(registration_changed, dispatch_uid="notifications.registration_changed")
+def on_registration_changed(
+    sender, registration, old_status, new_status, resend=False, message="", **kwargs
+):
+    services.queue_for_registration_change(
+        registration=registration,
+        old_status=old_status,
+        new_status=new_status,
+        resend=resend,
+        message=message,
+    )
+
+
+@receiver(event_cancelled, dispatch_uid="notifications.event_cancelled")
+def on_event_cancelled(sender, event, **kwargs):
+    services.queue_event_cancelled(event=event)
+
+
+@receiver(event_changed, dispatch_uid="notifications.event_changed")
+def on_event_changed(sender, event, changes, **kwargs):
+    # Notices wait until the organiser has stopped editing; the every-minute scan would find
+    # them too, this just avoids depending on beat alone.
+    from notifications.tasks import queue_change_notices
+
+    delay = settings.EVENT_CHANGE_NOTICE_DELAY_MINUTES * 60 + 5
+    transaction.on_commit(
+        lambda: queue_change_notices.apply_async(args=[event.pk], countdown=delay)
+    )

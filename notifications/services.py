@@ -1,0 +1,524 @@
+"""The outbox: what to send to whom (queueing), and sending it (claim, build, send, record).
+
+Every email goes through a Delivery row. Rows are inserted in the transaction of the change
+they announce and enqueued after it commits; the send task claims its rows, so a message
+enqueued twice, a task run twice or a scan racing a task still sends each row once. The
+database is the source of truth: Redis only carries lists of row ids.
+"""
+
+import logging
+import random
+import smtplib
+import socket
+from datetime import timedelta
+from functools import partial
+
+from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
+from django.conf import settings
+from django.core.mail import mailers
+from django.db import transaction
+from django.db.models import Exists, F, Max, OuterRef, Q
+from django.utils import timezone
+
+from events.models import Event
+from notifications.emails import build_message
+from notifications.models import Delivery
+from registration.models import Registration
+
+logger = logging.getLogger(__name__)
+
+Kind = Delivery.Kind
+Status = Delivery.Status
+RegStatus = Registration.Status
+
+# Rows per bulk insert and per send task: big enough to amortise a connection to the mail
+# provider, small enough that a killed worker leaves little in flight.
+BATCH_SIZE = 100
+# A pending row this old was enqueued and then lost (broker restart, killed worker).
+STALE_PENDING = timedelta(minutes=1)
+RETRY_CAP_SECONDS = 3600
+# Registration statuses told that their event was cancelled.
+REGISTERED = [RegStatus.CONFIRMED, RegStatus.WAITLISTED, RegStatus.PENDING_APPROVAL]
+
+
+def lease_duration():
+    return timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
+
+
+# --- Enqueueing -----------------------------------------------------------------------------
+
+
+def enqueue(ids):
+    """Hands row ids to the send task in batches (the task claims them, so repeats are safe)."""
+    from notifications.tasks import send_deliveries
+
+    ids = list(ids)
+    for start in range(0, len(ids), BATCH_SIZE):
+        send_deliveries.delay(ids[start : start + BATCH_SIZE])
+
+
+def enqueue_on_commit(ids):
+    if ids:
+        transaction.on_commit(partial(enqueue, list(ids)))
+
+
+def _stream(queryset, *, batch_size=BATCH_SIZE):
+    """Primary keys of `queryset` in batches, by keyset: never loads all rows at once."""
+    last = 0
+    while True:
+        batch = list(
+            queryset.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch_size]
+        )
+        if not batch:
+            return
+        yield batch
+        last = batch[-1]
+
+
+def _insert_for(registration_ids, *, event_id, kind, version=0, context=None):
+    """Inserts one pending row per registration (existing ones untouched); returns the ids
+    of the rows still waiting to be sent for these registrations."""
+    Delivery.objects.bulk_create(
+        [
+            Delivery(
+                event_id=event_id,
+                registration_id=registration_id,
+                kind=kind,
+                version=version,
+                context=context or {},
+            )
+            for registration_id in registration_ids
+        ],
+        ignore_conflicts=True,
+    )
+    return list(
+        Delivery.objects.filter(
+            registration_id__in=registration_ids,
+            kind=kind,
+            version=version,
+            status=Status.PENDING,
+        ).values_list("pk", flat=True)
+    )
+
+
+def queue_delivery(*, registration, kind, version=0, context=None):
+    """Queues one message in the caller's transaction, sent after it commits. Safe to call
+    twice: the second call finds the row and queues nothing. Bounced addresses get nothing."""
+    if registration.email_bounced_at or registration.anonymised_at:
+        return None
+    delivery, created = Delivery.objects.get_or_create(
+        registration=registration,
+        kind=kind,
+        version=version,
+        defaults={"event_id": registration.event_id, "context": context or {}},
+    )
+    if not created:
+        return None
+    enqueue_on_commit([delivery.pk])
+    return delivery
+
+
+def meeting_link_due(event, *, now):
+    """True while confirmed registrants of `event` should hold the meeting link."""
+    return (
+        event.status == Event.Status.PUBLISHED
+        and event.effective_meeting_link_send_at <= now < event.ends_at
+    )
+
+
+def queue_for_registration_change(
+    *, registration, old_status, new_status, resend=False, message="", now=None
+):
+    """Queues what the person must hear about a registration change (registration_changed),
+    in the caller's transaction; one row per (registration, kind, version), so nothing twice."""
+    now = now or timezone.now()
+    status = {"status": new_status}
+    if resend:
+        latest = Delivery.objects.filter(
+            registration=registration, kind=Kind.CONFIRMATION
+        ).aggregate(latest=Max("version"))["latest"]
+        version = 0 if latest is None else latest + 1
+        queue_delivery(
+            registration=registration, kind=Kind.CONFIRMATION, version=version, context=status
+        )
+    elif old_status is None:
+        queue_delivery(registration=registration, kind=Kind.CONFIRMATION, context=status)
+    elif new_status == RegStatus.CANCELLED:
+        queue_delivery(registration=registration, kind=Kind.CANCELLED)
+    elif new_status == RegStatus.REJECTED:
+        queue_delivery(
+            registration=registration, kind=Kind.REJECTED, context={"message": message or ""}
+        )
+    elif old_status == RegStatus.WAITLISTED and new_status == RegStatus.CONFIRMED:
+        queue_delivery(registration=registration, kind=Kind.WAITLIST_PROMOTED)
+    elif old_status in (RegStatus.PENDING_APPROVAL, RegStatus.REJECTED) and new_status in (
+        RegStatus.CONFIRMED,
+        RegStatus.WAITLISTED,
+    ):
+        queue_delivery(registration=registration, kind=Kind.APPROVED, context=status)
+
+    if (
+        new_status == RegStatus.CONFIRMED
+        and not resend
+        and meeting_link_due(registration.event, now=now)
+    ):
+        queue_delivery(registration=registration, kind=Kind.MEETING_LINK)
+
+
+def queue_event_cancelled(*, event):
+    """Queues the cancellation notice for everyone registered (confirmed, waitlisted,
+    awaiting approval), in the caller's transaction; safe to run twice."""
+    registered = Registration.objects.filter(
+        event=event,
+        status__in=REGISTERED,
+        email_bounced_at__isnull=True,
+        anonymised_at__isnull=True,
+    )
+    for batch in _stream(registered):
+        ids = _insert_for(
+            batch, event_id=event.pk, kind=Kind.EVENT_CANCELLED, version=event.sequence
+        )
+        enqueue_on_commit(ids)
+
+
+# --- The scan (Celery beat, every minute) ---------------------------------------------------
+
+
+def queue_meeting_links(*, event):
+    """Queues the meeting link for every confirmed registrant of `event` who lacks one and
+    enqueues the sends in batches; safe to run twice or concurrently. Returns rows queued."""
+    lacking = Registration.objects.filter(
+        event=event,
+        status=RegStatus.CONFIRMED,
+        email_bounced_at__isnull=True,
+        anonymised_at__isnull=True,
+    ).exclude(Exists(Delivery.objects.filter(registration=OuterRef("pk"), kind=Kind.MEETING_LINK)))
+    queued = 0
+    for batch in _stream(lacking):
+        ids = _insert_for(batch, event_id=event.pk, kind=Kind.MEETING_LINK)
+        enqueue(ids)
+        queued += len(ids)
+    return queued
+
+
+def due_meeting_link_events(*, now):
+    """Published events whose meeting-link send time has passed and which have not ended."""
+    lead = timedelta(hours=settings.MEETING_LINK_LEAD_HOURS)
+    return Event.objects.filter(status=Event.Status.PUBLISHED, ends_at__gt=now).filter(
+        Q(meeting_link_send_at__lte=now)
+        | Q(meeting_link_send_at__isnull=True, starts_at__lte=now + lead)
+    )
+
+
+def queue_due_meeting_links(*, now):
+    """Every confirmed registrant of every event past its send time ends up with exactly one
+    meeting-link row, enqueued. Safe to run any number of times. Returns rows queued."""
+    return sum(queue_meeting_links(event=event) for event in due_meeting_link_events(now=now))
+
+
+def queue_change_notices(*, event, now):
+    """One event_changed row per confirmed registrant who was sent the meeting link before
+    the event's last change, per event.sequence, once the change is a few minutes old (a
+    burst of edits gives one message). Safe to run twice. Returns rows queued."""
+    delay = timedelta(minutes=settings.EVENT_CHANGE_NOTICE_DELAY_MINUTES)
+    if (
+        event.status != Event.Status.PUBLISHED
+        or not event.changed_at
+        or event.changed_at > now - delay
+        or event.ends_at <= now
+    ):
+        return 0
+    had_link = Delivery.objects.filter(
+        registration=OuterRef("pk"), kind=Kind.MEETING_LINK, created_at__lt=event.changed_at
+    ).exclude(status__in=[Status.FAILED, Status.BOUNCED, Status.SKIPPED])
+    told = Delivery.objects.filter(
+        registration=OuterRef("pk"), kind=Kind.EVENT_CHANGED, version=event.sequence
+    )
+    lacking = (
+        Registration.objects.filter(
+            event=event,
+            status=RegStatus.CONFIRMED,
+            email_bounced_at__isnull=True,
+            anonymised_at__isnull=True,
+        )
+        .filter(Exists(had_link))
+        .exclude(Exists(told))
+    )
+    queued = 0
+    for batch in _stream(lacking):
+        ids = _insert_for(batch, event_id=event.pk, kind=Kind.EVENT_CHANGED, version=event.sequence)
+        enqueue(ids)
+        queued += len(ids)
+    return queued
+
+
+def queue_due_change_notices(*, now):
+    """Change notices for every event whose last change has settled (see queue_change_notices)."""
+    delay = timedelta(minutes=settings.EVENT_CHANGE_NOTICE_DELAY_MINUTES)
+    events = Event.objects.filter(
+        status=Event.Status.PUBLISHED, ends_at__gt=now, changed_at__lte=now - delay
+    )
+    return sum(queue_change_notices(event=event, now=now) for event in events)
+
+
+def requeue_stuck(*, now):
+    """Re-enqueues rows whose task was lost: pending for over a minute (and due), or sending
+    past their lease (a killed worker). The claim makes a duplicate harmless."""
+    stuck = Delivery.objects.filter(
+        Q(
+            status=Status.PENDING,
+            updated_at__lte=now - STALE_PENDING,
+        )
+        & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        | Q(status=Status.SENDING, lease_expires_at__lte=now)
+    )
+    requeued = 0
+    for batch in _stream(stuck):
+        enqueue(batch)
+        requeued += len(batch)
+    return requeued
+
+
+def scan(*, now):
+    """The every-minute job: due meeting links, settled change notices, lost sends."""
+    return {
+        "meeting_links": queue_due_meeting_links(now=now),
+        "change_notices": queue_due_change_notices(now=now),
+        "requeued": requeue_stuck(now=now),
+    }
+
+
+def send_meeting_links_now(*, event, now=None):
+    """An organiser's "send now": the send time moves to now (so late sign-ups get theirs at
+    once too) and every confirmed registrant without the link is queued. Returns rows queued."""
+    now = now or timezone.now()
+    if event.status != Event.Status.PUBLISHED or event.ends_at <= now:
+        return 0
+    if event.effective_meeting_link_send_at > now:
+        Event.objects.filter(pk=event.pk).update(meeting_link_send_at=now, updated_at=now)
+        event.meeting_link_send_at = now
+    return queue_meeting_links(event=event)
+
+
+def resend_meeting_link(*, registrations):
+    """Queues a new version of the meeting link for each confirmed registration given, even
+    if one was sent. Returns how many were queued (others are not confirmed or bounced)."""
+    queued = 0
+    with transaction.atomic():
+        for registration in registrations.select_related("event"):
+            if registration.status != RegStatus.CONFIRMED:
+                continue
+            latest = Delivery.objects.filter(
+                registration=registration, kind=Kind.MEETING_LINK
+            ).aggregate(latest=Max("version"))["latest"]
+            version = 0 if latest is None else latest + 1
+            if queue_delivery(registration=registration, kind=Kind.MEETING_LINK, version=version):
+                queued += 1
+    return queued
+
+
+# --- Sending --------------------------------------------------------------------------------
+
+
+class Transient(Exception):
+    """Worth trying again later (connection refused, timeout, 4xx SMTP, 5xx/429 API)."""
+
+
+class Permanent(Exception):
+    """Will fail the same way again (refused recipient, 5xx SMTP, 4xx API)."""
+
+
+def classify(error):
+    """Transient or Permanent for an exception raised while sending one message."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _message in error.recipients.values()]
+        return Transient if codes and all(400 <= code < 500 for code in codes) else Permanent
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        return Transient  # our configuration, not the recipient: retry once it is fixed
+    if isinstance(error, smtplib.SMTPResponseException):
+        return Transient if 400 <= error.smtp_code < 500 else Permanent
+    if isinstance(error, smtplib.SMTPServerDisconnected | ConnectionError | TimeoutError):
+        return Transient
+    if isinstance(error, AnymailRecipientsRefused):
+        return Permanent
+    if isinstance(error, AnymailAPIError):
+        code = error.status_code
+        return Transient if code is None or code == 429 or code >= 500 else Permanent
+    if isinstance(error, AnymailError | ValueError):
+        return Permanent  # e.g. an invalid address or a feature the ESP lacks
+    if isinstance(error, socket.gaierror | OSError):
+        return Transient
+    return Permanent
+
+
+def retry_delay(attempts):
+    """Exponential backoff with jitter: base x 2^(attempts-1), capped, between 1/2 and 1x."""
+    delay = min(
+        RETRY_CAP_SECONDS, settings.NOTIFICATIONS_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
+    )
+    return timedelta(seconds=delay / 2 + random.uniform(0, delay / 2))
+
+
+def claim(*, ids, now):
+    """Marks the claimable rows among `ids` as sending under a lease and returns their ids;
+    rows another worker holds, or already finished, are left alone."""
+    claimable = Q(status=Status.PENDING) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    ) | Q(status=Status.SENDING, lease_expires_at__lte=now)
+    with transaction.atomic():
+        claimed = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(claimable, pk__in=ids)
+            .values_list("pk", flat=True)
+        )
+        Delivery.objects.filter(pk__in=claimed).update(
+            status=Status.SENDING,
+            lease_expires_at=now + lease_duration(),
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+    return claimed
+
+
+def _finish(delivery, *, status, error="", message_id=""):
+    """Records the outcome, unless another worker re-claimed the row after our lease ran out
+    and finished it already (then its outcome stands)."""
+    now = timezone.now()
+    Delivery.objects.filter(pk=delivery.pk, status=Status.SENDING).update(
+        status=status,
+        last_error=error[:2000],
+        esp_message_id=message_id[:200],
+        sent_at=now if status == Status.SENT else None,
+        lease_expires_at=None,
+        next_attempt_at=None,
+        updated_at=now,
+    )
+
+
+def _release(ids, *, error, attempted):
+    """Back to pending with a backoff; after NOTIFICATIONS_MAX_ATTEMPTS, failed. Rows that
+    were claimed but not tried (`attempted=False`) get their attempt back. Returns the
+    earliest next attempt, or None when all of them failed for good."""
+    now = timezone.now()
+    earliest = None
+    for delivery in Delivery.objects.filter(pk__in=ids, status=Status.SENDING):
+        attempts = delivery.attempts if attempted else delivery.attempts - 1
+        if attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
+            fields = {"status": Status.FAILED, "next_attempt_at": None}
+        else:
+            next_attempt_at = now + retry_delay(max(attempts, 1))
+            earliest = min(earliest or next_attempt_at, next_attempt_at)
+            fields = {"status": Status.PENDING, "next_attempt_at": next_attempt_at}
+        Delivery.objects.filter(pk=delivery.pk, status=Status.SENDING).update(
+            **fields,
+            attempts=attempts,
+            last_error=error[:2000],
+            lease_expires_at=None,
+            updated_at=now,
+        )
+    return earliest
+
+
+def not_applicable(delivery, *, now):
+    """Why this message must not go out any more, or "" when it still should."""
+    registration, event = delivery.registration, delivery.event
+    if registration.email_bounced_at:
+        return "The address bounced earlier."
+    if registration.anonymised_at:
+        return "The registration was anonymised."
+    if delivery.kind in (Kind.MEETING_LINK, Kind.EVENT_CHANGED):
+        if registration.status != RegStatus.CONFIRMED:
+            return f"The registration is {registration.status}, not confirmed."
+        if event.status != Event.Status.PUBLISHED:
+            return f"The event is {event.status}."
+        if event.ends_at <= now:
+            return "The event has ended."
+    elif delivery.kind in (
+        Kind.CONFIRMATION,
+        Kind.APPROVED,
+        Kind.WAITLIST_PROMOTED,
+    ) and (event.status == Event.Status.CANCELLED or event.ends_at <= now):
+        return "The event was cancelled or has ended."
+    return ""
+
+
+def _message_id(message):
+    status = getattr(message, "anymail_status", None)
+    if status is not None and status.message_id:
+        return str(status.message_id)
+    return message.extra_headers.get("Message-ID", "")
+
+
+def send_deliveries(*, ids, now=None):
+    """Sends each claimable row among `ids` at most once and records the outcome. Safe to run
+    twice: finished or claimed rows are skipped. No database transaction is open while the
+    mail provider is talking. Returns when to try again for transient failures, or None."""
+    now = now or timezone.now()
+    claimed = claim(ids=ids, now=now)
+    if not claimed:
+        return None
+    deliveries = list(
+        Delivery.objects.filter(pk__in=claimed).select_related("registration", "event")
+    )
+    deliveries.sort(key=lambda delivery: delivery.pk)
+    connection = mailers.default
+    try:
+        connection.open()
+    except Exception as error:
+        logger.warning("Mail provider unavailable, %s messages wait: %r", len(claimed), error)
+        if classify(error) is Permanent:
+            for delivery in deliveries:
+                _finish(delivery, status=Status.FAILED, error=repr(error))
+            return None
+        return _release(claimed, error=repr(error), attempted=True)
+    try:
+        cache = {}
+        for index, delivery in enumerate(deliveries):
+            reason = not_applicable(delivery, now=now)
+            if reason:
+                _finish(delivery, status=Status.SKIPPED, error=reason)
+                continue
+            try:
+                message = build_message(delivery=delivery, connection=connection, cache=cache)
+                connection.send_messages([message])
+            except Exception as error:
+                if classify(error) is Permanent:
+                    logger.info("Delivery %s failed for good: %r", delivery.pk, error)
+                    _finish(delivery, status=Status.FAILED, error=repr(error))
+                    continue
+                # The provider is struggling: stop this batch and let the backoff decide
+                # when to try again, rather than hammering it with the rest.
+                logger.warning("Delivery %s will be retried: %r", delivery.pk, error)
+                untried = [d.pk for d in deliveries[index + 1 :]]
+                earliest = _release([delivery.pk], error=repr(error), attempted=True)
+                later = _release(untried, error=repr(error), attempted=False)
+                candidates = [at for at in (earliest, later) if at]
+                return min(candidates) if candidates else None
+            _finish(delivery, status=Status.SENT, message_id=_message_id(message))
+    finally:
+        connection.close()
+    return None
+
+
+# --- Bounces (anymail's tracking webhook) ---------------------------------------------------
+
+
+def record_bounce(*, message_id, recipient, reason, now=None):
+    """Marks the delivery bounced and flags the registrations at that address so they get
+    no further mail. Safe to receive twice. Returns how many registrations were flagged."""
+    now = now or timezone.now()
+    deliveries = Delivery.objects.none()
+    if message_id:
+        deliveries = Delivery.objects.filter(esp_message_id=message_id)
+    registration_ids = list(deliveries.values_list("registration_id", flat=True))
+    with transaction.atomic():
+        deliveries.update(status=Status.BOUNCED, last_error=reason[:2000], updated_at=now)
+        flagged = Registration.objects.filter(email_bounced_at__isnull=True)
+        if registration_ids:
+            flagged = flagged.filter(pk__in=registration_ids)
+        elif recipient:
+            # A provider that does not echo our message id: the address itself is bad.
+            flagged = flagged.filter(email=recipient.strip().lower())
+        else:
+            return 0
+        return flagged.update(email_bounced_at=now)
