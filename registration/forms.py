@@ -145,7 +145,7 @@ class RegistrationForm(DetailsForm):
         widget=forms.TextInput(attrs={"autocomplete": "off", "data-fill-timezone": "1"}),
     )
     consent = forms.BooleanField(
-        label=_("I agree that my details are stored and used as the privacy notice describes."),
+        label=_("I agree that my details are stored and used as the privacy notice describes"),
         help_text=privacy_help(),
         error_messages={"required": _("Tick this box to agree to the privacy notice.")},
     )
