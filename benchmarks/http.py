@@ -86,6 +86,8 @@ def registration_body(html, token):
         country="FR",
         affiliation="cso_ngo",
         preferred_language="en",
+        interpretation_language="en",
+        timezone="Europe/Geneva",
         consent="on",
     )
     names = set(re.findall(r'name="([^"]+)"', form))
@@ -313,11 +315,16 @@ def report(scenarios, results, opts, *, posted, rows_added, with_post):
             f"{m['errors']:8d}{ratio:8.2f}  {verdict}"
         )
     if with_post:
+        # wrk stops with up to one request in flight per connection; the server finishes
+        # those, so the table may hold up to that many rows more than wrk counted.
+        in_flight = opts.connections * opts.rounds
+        ok = posted <= rows_added <= posted + in_flight
         say(
             f"\nRegistration POSTs answered with the redirect: {posted}; registrations added "
-            f"in the database: {rows_added}"
-            + ("" if posted == rows_added else "  (MISMATCH: a POST did not store exactly one row)")
+            f"in the database: {rows_added} "
+            + ("(consistent)" if ok else "(MISMATCH: a redirect without a stored row?)")
         )
+        failures += not ok
     say(f"\n{'All budgets PASS' if not failures else f'{failures} budget(s) FAIL'}")
 
 
