@@ -444,7 +444,7 @@ def not_applicable(delivery, *, now):
 
 def _message_id(message):
     status = getattr(message, "anymail_status", None)
-    if status is not None and status.message_id:
+    if status is not None and status.message_id is not None:
         return str(status.message_id)
     return message.extra_headers.get("Message-ID", "")
 
