@@ -5,3 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class RegistrationConfig(AppConfig):
     name = "registration"
     verbose_name = _("Registration")
+
+    def ready(self):
+        # The event's admin page shows our counts and charts, and its changelist offers the
+        # CSV export, through the hooks events.admin provides (events must not import us).
+        from events.admin import event_admin_panels, register_event_action
+        from registration.admin import export_event_registrations, registration_panel
+
+        if registration_panel not in event_admin_panels:
+            event_admin_panels.append(registration_panel)
+        register_event_action(export_event_registrations)

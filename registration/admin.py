@@ -1,0 +1,416 @@
+"""The organisers' registration list, its actions, the CSV export and the event-page panel.
+
+Every state change goes through registration.services, so the person is told (the services
+announce it and notifications writes the message) exactly as when they act themselves.
+"""
+
+import csv
+from datetime import timedelta
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+from django.http import StreamingHttpResponse
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from events.languages import UN_LANGUAGES
+from registration import services
+from registration.forms import CountryField
+from registration.models import Registration
+
+Status = Registration.Status
+
+# --- CSV export -----------------------------------------------------------------------------
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+CSV_BATCH = 2000
+
+
+def csv_cell(value):
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_TRIGGERS):
+        return "'" + text
+    return text
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_rows(queryset):
+    languages = dict(UN_LANGUAGES)
+    affiliations = dict(Registration.Affiliation.choices)
+    statuses = dict(Status.choices)
+    yield [
+        gettext("Event"),
+        gettext("Registered at (UTC)"),
+        gettext("Status"),
+        gettext("Full name"),
+        gettext("Email address"),
+        gettext("Organisation"),
+        gettext("Job title"),
+        gettext("Country"),
+        gettext("Affiliation"),
+        gettext("Language for emails"),
+        gettext("Listening language"),
+        gettext("Time zone"),
+    ]
+    for row in (
+        queryset.select_related("event")
+        .order_by("event", "created_at", "pk")
+        .iterator(chunk_size=CSV_BATCH)
+    ):
+        yield [
+            row.event.title,
+            row.created_at.astimezone(timezone.UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            statuses.get(row.status, row.status),
+            row.name,
+            row.email,
+            row.organisation,
+            row.job_title,
+            countries.name(row.country) if row.country else "",
+            affiliations.get(row.affiliation, row.affiliation),
+            languages.get(row.preferred_language, row.preferred_language),
+            languages.get(row.interpretation_language, row.interpretation_language),
+            row.timezone,
+        ]
+
+
+def csv_response(queryset, *, filename):
+    """Streams UTF-8 with a byte-order mark (so Excel reads Arabic and Chinese correctly),
+    with every cell neutralised against formula injection."""
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield "\ufeff"
+        for row in _csv_rows(queryset):
+            yield writer.writerow([csv_cell(value) for value in row])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _today():
+    return timezone.now().strftime("%Y%m%d")
+
+
+# --- Actions --------------------------------------------------------------------------------
+
+
+def _apply(request, queryset, change, *, done_message):
+    """Runs a service over the selection; reports how many changed and why others did not."""
+    done = 0
+    for registration in queryset.select_related("event").order_by("created_at", "pk"):
+        try:
+            change(registration)
+        except services.RegistrationError as refused:
+            messages.warning(
+                request,
+                gettext("%(person)s: %(reason)s")
+                % {"person": registration, "reason": refused.message},
+            )
+        else:
+            done += 1
+    if done:
+        messages.success(request, done_message(done) % {"count": done})
+
+
+@admin.action(description=_("Approve selected registrations"), permissions=["change"])
+def approve_registrations(modeladmin, request, queryset):
+    _apply(
+        request,
+        queryset,
+        lambda registration: services.approve(registration=registration),
+        done_message=lambda n: ngettext(
+            "%(count)d registration approved.", "%(count)d registrations approved.", n
+        ),
+    )
+
+
+class RejectForm(forms.Form):
+    message = forms.CharField(
+        label=_("Message to the people you reject (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 60}),
+        help_text=_("Added to the email that tells them. Leave empty to send the standard text."),
+    )
+
+
+@admin.action(description=_("Reject selected registrations…"), permissions=["change"])
+def reject_registrations(modeladmin, request, queryset):
+    form = RejectForm(request.POST if "apply" in request.POST else None)
+    if form.is_valid():
+        message = form.cleaned_data["message"]
+        _apply(
+            request,
+            queryset,
+            lambda registration: services.reject(registration=registration, message=message),
+            done_message=lambda n: ngettext(
+                "%(count)d registration rejected.", "%(count)d registrations rejected.", n
+            ),
+        )
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": gettext("Reject registrations"),
+        "opts": modeladmin.model._meta,
+        "form": form,
+        "registrations": queryset.select_related("event"),
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "action": "reject_registrations",
+    }
+    return TemplateResponse(request, "admin/registration/reject.html", context)
+
+
+@admin.action(description=_("Move selected from the waiting list"), permissions=["change"])
+def promote_registrations(modeladmin, request, queryset):
+    _apply(
+        request,
+        queryset,
+        lambda registration: services.promote(registration=registration),
+        done_message=lambda n: ngettext(
+            "%(count)d person moved from the waiting list.",
+            "%(count)d people moved from the waiting list.",
+            n,
+        ),
+    )
+
+
+@admin.action(description=_("Resend the confirmation email"), permissions=["change"])
+def resend_confirmations(modeladmin, request, queryset):
+    _apply(
+        request,
+        queryset,
+        lambda registration: services.resend_confirmation(registration=registration),
+        done_message=lambda n: ngettext(
+            "%(count)d confirmation queued.", "%(count)d confirmations queued.", n
+        ),
+    )
+
+
+@admin.action(description=_("Cancel selected registrations"), permissions=["change"])
+def cancel_registrations(modeladmin, request, queryset):
+    _apply(
+        request,
+        queryset,
+        lambda registration: services.cancel(registration=registration),
+        done_message=lambda n: ngettext(
+            "%(count)d registration cancelled.", "%(count)d registrations cancelled.", n
+        ),
+    )
+
+
+@admin.action(description=_("Export selected registrations (CSV)"), permissions=["view"])
+def export_registrations(modeladmin, request, queryset):
+    return csv_response(queryset, filename=f"registrations-{_today()}.csv")
+
+
+@admin.action(description=_("Export registrations of selected events (CSV)"), permissions=["view"])
+def export_event_registrations(modeladmin, request, queryset):
+    """An action on the Event changelist (added through events.admin.register_event_action)."""
+    slugs = list(queryset.values_list("slug", flat=True)[:2])
+    name = slugs[0] if len(slugs) == 1 else "events"
+    registrations = Registration.objects.filter(event__in=queryset)
+    return csv_response(registrations, filename=f"registrations-{name}-{_today()}.csv")
+
+
+# --- The list -------------------------------------------------------------------------------
+
+
+class RegistrationAdminForm(forms.ModelForm):
+    country = CountryField(label=_("Country"), required=False)
+
+    class Meta:
+        model = Registration
+        fields = (
+            "name",
+            "organisation",
+            "job_title",
+            "country",
+            "affiliation",
+            "preferred_language",
+            "interpretation_language",
+            "timezone",
+        )
+
+
+@admin.register(Registration)
+class RegistrationAdmin(admin.ModelAdmin):
+    form = RegistrationAdminForm
+    list_display = (
+        "name",
+        "email",
+        "organisation",
+        "event",
+        "status",
+        "affiliation",
+        "country_name",
+        "preferred_language",
+        "interpretation_language",
+        "created_at",
+    )
+    list_filter = (
+        "event",
+        "status",
+        "affiliation",
+        "preferred_language",
+        "interpretation_language",
+        "created_at",
+    )
+    search_fields = ("name", "email", "organisation")
+    list_select_related = ("event",)
+    list_per_page = 100
+    # Filtered lists of a large event would otherwise pay an extra COUNT over the whole table.
+    show_full_result_count = False
+    ordering = ("-created_at", "-pk")
+    actions = [
+        approve_registrations,
+        reject_registrations,
+        promote_registrations,
+        resend_confirmations,
+        cancel_registrations,
+        export_registrations,
+    ]
+    fields = (
+        "event",
+        "status",
+        "name",
+        "email",
+        "organisation",
+        "job_title",
+        "country",
+        "affiliation",
+        "preferred_language",
+        "interpretation_language",
+        "timezone",
+        "consent_at",
+        "created_at",
+        "confirmed_at",
+        "cancelled_at",
+        "email_bounced_at",
+        "anonymised_at",
+        "updated_at",
+    )
+    # Status changes only through the actions, so the person is told; the email address is
+    # the identity the uniqueness constraint keys on.
+    readonly_fields = (
+        "event",
+        "status",
+        "email",
+        "consent_at",
+        "created_at",
+        "confirmed_at",
+        "cancelled_at",
+        "email_bounced_at",
+        "anonymised_at",
+        "updated_at",
+    )
+
+    @admin.display(description=_("country"), ordering="country")
+    def country_name(self, obj):
+        return countries.name(obj.country) if obj.country else "—"
+
+    def has_add_permission(self, request):
+        # Registrations come through the public form, which checks capacity and consent.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Cancel instead: deleting would lose the counts and the history of messages sent.
+        return False
+
+
+# --- The panel on the event's admin page ----------------------------------------------------
+
+CHART_WIDTH = 560
+CHART_HEIGHT = 140
+MAX_DAYS = 90
+
+
+def _per_day_chart(event):
+    rows = list(
+        Registration.objects.filter(event=event)
+        .annotate(day=TruncDate("created_at", tzinfo=event.tz))
+        .values("day")
+        .annotate(count=Count("pk"))
+        .order_by("day")
+    )
+    if not rows:
+        return None
+    counts = {row["day"]: row["count"] for row in rows}
+    last = rows[-1]["day"]
+    first = max(rows[0]["day"], last - timedelta(days=MAX_DAYS - 1))
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    peak = max(counts.get(day, 0) for day in days)
+    slot = CHART_WIDTH / len(days)
+    bars = []
+    for index, day in enumerate(days):
+        count = counts.get(day, 0)
+        height = round(CHART_HEIGHT * count / peak, 1) if peak else 0
+        bars.append(
+            {
+                "day": day,
+                "count": count,
+                "x": round(index * slot + slot * 0.1, 1),
+                "width": round(max(slot * 0.8, 1), 1),
+                "y": round(CHART_HEIGHT - height, 1),
+                "height": height,
+            }
+        )
+    return {"bars": bars, "peak": peak, "first": days[0], "last": days[-1]}
+
+
+def _affiliation_chart(event):
+    counts = dict(
+        Registration.objects.filter(event=event)
+        .exclude(status=Status.CANCELLED)
+        .values_list("affiliation")
+        .annotate(count=Count("pk"))
+    )
+    peak = max(counts.values(), default=0)
+    rows = []
+    for index, (value, label) in enumerate(Registration.Affiliation.choices):
+        count = counts.get(value, 0)
+        rows.append(
+            {
+                "label": label,
+                "count": count,
+                "y": index * 22,
+                "width": round(300 * count / peak, 1) if peak else 0,
+            }
+        )
+    return {"rows": rows, "height": len(rows) * 22}
+
+
+def registration_panel(request, event):
+    """Counts by status and two small charts, server-rendered SVG (no script): shown on the
+    event's change page through events.admin.event_admin_panels. Three queries."""
+    by_status = dict(
+        Registration.objects.filter(event=event).values_list("status").annotate(count=Count("pk"))
+    )
+    statuses = [(value, label, by_status.get(value, 0)) for value, label in Status.choices]
+    changelist = reverse("admin:registration_registration_changelist")
+    context = {
+        "event": event,
+        "statuses": statuses,
+        "total": sum(by_status.values()),
+        "seats_left": None
+        if event.capacity is None
+        else max(event.capacity - by_status.get(Status.CONFIRMED, 0), 0),
+        "changelist": f"{changelist}?event__id__exact={event.pk}",
+        "per_day": _per_day_chart(event),
+        "by_affiliation": _affiliation_chart(event),
+        "chart_width": CHART_WIDTH,
+        "chart_height": CHART_HEIGHT,
+    }
+    return render_to_string("admin/registration/event_panel.html", context, request=request)

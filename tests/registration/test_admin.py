@@ -1,0 +1,206 @@
+import csv
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from events.models import Event
+from registration import services
+from registration.models import Registration
+from registration.signals import registration_changed
+from tests.registration.conftest import person
+
+Status = Registration.Status
+CHANGELIST = "/en/admin/registration/registration/"
+
+
+def act(client, action, registrations, **extra):
+    data = {"action": action, "_selected_action": [r.pk for r in registrations], **extra}
+    return client.post(CHANGELIST, data)
+
+
+def fill(event, count, start=0):
+    for n in range(start, start + count):
+        services.register(event=event, data=person(n))
+
+
+def test_changelist_runs_a_constant_number_of_queries(admin_client, make_event):
+    event = make_event()
+    other = make_event()
+    fill(event, 3)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            response = admin_client.get(CHANGELIST, {"event__id__exact": event.pk})
+        assert response.status_code == 200
+        return len(captured)
+
+    few = queries()
+    fill(event, 40, start=3)
+    fill(other, 5, start=100)
+    assert queries() == few
+
+
+def test_changelist_filters_and_searches(admin_client, event):
+    services.register(event=event, data=person(1, organisation="Ministry of Justice"))
+    services.register(event=event, data=person(2, name="Li Wei", organisation="UNODC"))
+
+    found = admin_client.get(CHANGELIST, {"q": "unodc"}).content.decode()
+    assert "Li Wei" in found and "Amina Diallo 1" not in found
+    by_status = admin_client.get(CHANGELIST, {"status__exact": "waitlisted"}).content.decode()
+    assert "Li Wei" not in by_status
+
+
+def test_organisers_cannot_add_or_delete_registrations(admin_client, event):
+    registration = services.register(event=event, data=person()).registration
+    assert admin_client.get(CHANGELIST + "add/").status_code == 403
+    delete = admin_client.post(CHANGELIST + f"{registration.pk}/delete/", {"post": "yes"})
+    assert delete.status_code == 403
+    assert Registration.objects.filter(pk=registration.pk).exists()
+
+
+def test_approve_action(admin_client, make_event):
+    event = make_event(approval=Event.Approval.ORGANISER, capacity=1)
+    fill(event, 2)
+    first, second = Registration.objects.order_by("pk")
+
+    response = act(admin_client, "approve_registrations", [first, second])
+
+    assert response.status_code == 302
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (Status.CONFIRMED, Status.WAITLISTED)
+
+
+def test_reject_action_asks_for_a_message_and_passes_it_on(admin_client, make_event):
+    event = make_event(approval=Event.Approval.ORGANISER)
+    fill(event, 2)
+    registrations = list(Registration.objects.order_by("pk"))
+    notes = []
+
+    def receiver(sender, registration, new_status, message, **kwargs):
+        notes.append((registration.pk, new_status, message))
+
+    registration_changed.connect(receiver, dispatch_uid="test-reject-note")
+    try:
+        asked = act(admin_client, "reject_registrations", registrations)
+        assert asked.status_code == 200
+        assert "Message to the people you reject" in asked.content.decode()
+        assert not Registration.objects.filter(status=Status.REJECTED).exists()
+
+        done = act(
+            admin_client,
+            "reject_registrations",
+            registrations,
+            apply="1",
+            message="This meeting is limited to Member States.",
+        )
+    finally:
+        registration_changed.disconnect(dispatch_uid="test-reject-note")
+
+    assert done.status_code == 302
+    assert Registration.objects.filter(status=Status.REJECTED).count() == 2
+    assert notes == [
+        (r.pk, Status.REJECTED, "This meeting is limited to Member States.") for r in registrations
+    ]
+
+
+def test_move_from_waiting_list_action_respects_capacity(admin_client, make_event):
+    event = make_event(capacity=1)
+    fill(event, 3)
+    _seated, second, third = Registration.objects.order_by("pk")
+
+    act(admin_client, "promote_registrations", [second])
+    second.refresh_from_db()
+    assert second.status == Status.WAITLISTED  # no free seat: refused with a warning
+
+    Event.objects.filter(pk=event.pk).update(capacity=3)
+    act(admin_client, "promote_registrations", [second, third])
+    assert Registration.objects.filter(status=Status.CONFIRMED).count() == 3
+
+
+def test_resend_confirmation_action_announces_a_resend(admin_client, event):
+    fill(event, 1)
+    resends = []
+
+    def receiver(sender, registration, resend, **kwargs):
+        resends.append(resend)
+
+    registration_changed.connect(receiver, dispatch_uid="test-resend")
+    try:
+        act(admin_client, "resend_confirmations", Registration.objects.all())
+    finally:
+        registration_changed.disconnect(dispatch_uid="test-resend")
+    assert resends == [True]
+
+
+def read_csv(response):
+    body = b"".join(response.streaming_content)
+    assert body.startswith("\ufeff".encode())
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+
+
+def test_csv_export_has_a_bom_keeps_unicode_and_neutralises_formulas(admin_client, event):
+    services.register(event=event, data=person(1, name='=HYPERLINK("http://evil")'))
+    services.register(event=event, data=person(2, name="محمد الأحمد", organisation="+cmd|calc"))
+    services.register(event=event, data=person(3, name="王芳", organisation="@SUM(A1)"))
+    services.register(event=event, data=person(4, name="Ana", organisation="-2+3", job_title="x"))
+
+    response = act(admin_client, "export_registrations", Registration.objects.all())
+
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert "attachment" in response["Content-Disposition"]
+    rows = read_csv(response)
+    assert rows[0][:4] == ["Event", "Registered at (UTC)", "Status", "Full name"]
+    names = {row[3]: row for row in rows[1:]}
+    assert '\'=HYPERLINK("http://evil")' in names
+    assert names["محمد الأحمد"][5] == "'+cmd|calc"
+    assert names["王芳"][5] == "'@SUM(A1)"
+    assert names["Ana"][5] == "'-2+3"
+    assert names["Ana"][7] == "Senegal"
+    assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
+def test_event_changelist_exports_its_registrations(admin_client, make_event):
+    event = make_event()
+    other = make_event()
+    fill(event, 2)
+    fill(other, 1, start=50)
+
+    response = admin_client.post(
+        "/en/admin/events/event/",
+        {"action": "export_event_registrations", "_selected_action": [event.pk]},
+    )
+
+    rows = read_csv(response)
+    assert len(rows) == 3
+    assert event.slug in response["Content-Disposition"]
+
+
+def test_event_admin_page_shows_counts_and_svg_charts(admin_client, make_event):
+    event = make_event(capacity=2)
+    fill(event, 3)
+    services.register(event=event, data=person(9, affiliation="media"))
+    services.cancel(registration=Registration.objects.get(email="amina.9@example.org"))
+
+    html = admin_client.get(reverse("admin:events_event_change", args=[event.pk])).content.decode()
+
+    panel = html[html.index('class="module registration-panel"') :]
+    panel = panel[: panel.index("</svg>\n</div>") + 6]
+    assert "<svg" in panel and "<rect" in panel
+    assert "<script" not in panel and "style=" not in panel
+    # confirmed 2, waitlisted 1 (+1 cancelled): linked counts per status
+    assert f'event__id__exact={event.pk}&amp;status__exact=confirmed">2<' in panel
+    assert 'status__exact=waitlisted">1<' in panel
+    assert 'status__exact=cancelled">1<' in panel
+    assert "Civil society / NGO 3" in panel  # the chart's text alternative
+    assert "Media 0" in panel
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@x", "\tx", "\rx"])
+def test_csv_cell_neutralises_every_formula_trigger(value):
+    from registration.admin import csv_cell
+
+    assert csv_cell(value) == "'" + value
