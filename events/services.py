@@ -12,7 +12,7 @@ ANNOUNCED_FIELDS = frozenset({"starts_at", "ends_at", "timezone", "meeting_url",
 
 
 def _after_commit_bump(event):
-    transaction.on_commit(lambda: event_cache.bump_event(event.pk, content=True))
+    transaction.on_commit(lambda: event_cache.bump_event(event.pk))
 
 
 def publish(*, event):
