@@ -16,3 +16,14 @@ document.addEventListener("click", (event) => {
     if (!details.contains(event.target)) details.open = false;
   }
 });
+
+// Remember the language picked in the switcher (Django's default LANGUAGE_COOKIE_NAME), so
+// that "/" and links without a prefix open in it next time rather than in the browser's
+// first language. Links stay plain links: the page itself needs no cookie.
+document.addEventListener("click", (event) => {
+  const link = event.target.closest(".language-switcher a[hreflang]");
+  if (!link) return;
+  const secure = location.protocol === "https:" ? "; secure" : "";
+  document.cookie =
+    `django_language=${link.hreflang}; path=/; max-age=31536000; samesite=lax${secure}`;
+});

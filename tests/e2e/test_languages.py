@@ -162,3 +162,12 @@ def test_screenshot_registration_form_with_errors(
     path = screenshot_dir / f"registration-form-errors-{language}.png"
     page.screenshot(path=path, full_page=True)
     assert path.stat().st_size > 10_000
+
+
+def test_chosen_language_is_remembered_for_the_home_page(live_server, page, side_event):
+    page.set_extra_http_headers({"Accept-Language": "en"})
+    page.goto(live_server.url + event_path(side_event, "en"))
+    switch_language(page, "ru")
+    page.goto(live_server.url + "/")
+    assert page.url == live_server.url + "/ru/"
+    expect(page.locator("html")).to_have_attribute("lang", "ru")
