@@ -1,6 +1,7 @@
 """Signal receivers: changes to registrations and events become outbox rows, inserted in the
 transaction of the change (see notifications.services for what each fact queues)."""
 
+from anymail.signals import tracking
 from django.conf import settings
 from django.db import transaction
 from django.dispatch import receiver
@@ -37,4 +38,25 @@ def on_event_changed(sender, event, changes, **kwargs):
     delay = settings.EVENT_CHANGE_NOTICE_DELAY_MINUTES * 60 + 5
     transaction.on_commit(
         lambda: queue_change_notices.apply_async(args=[event.pk], countdown=delay)
+    )
+
+
+# What the mail provider reports through anymail's tracking webhook that means "stop mailing
+# this address": a hard bounce, a refusal (suppressed address), a spam complaint.
+UNDELIVERABLE = {"bounced", "rejected", "complained"}
+
+
+@receiver(tracking, dispatch_uid="notifications.tracking")
+def on_tracking(sender, event, esp_name, **kwargs):
+    if event.event_type not in UNDELIVERABLE:
+        return
+    reason = " ".join(
+        part
+        for part in (event.event_type, event.reject_reason, event.description, event.mta_response)
+        if part
+    )
+    services.record_bounce(
+        message_id=event.message_id or "",
+        recipient=event.recipient or "",
+        reason=f"{esp_name}: {reason}",
     )

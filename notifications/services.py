@@ -351,6 +351,16 @@ def classify(error):
     return Permanent
 
 
+def describe(error, message=None):
+    """The reason recorded on the row: the exception, the provider's answer, and the
+    recipient's status where anymail reports one (e.g. "rejected" for a suppressed address)."""
+    text = f"{type(error).__name__}: {error}".strip()
+    status = getattr(message, "anymail_status", None)
+    if status is not None and status.status:
+        text += f" (recipient status: {', '.join(sorted(status.status))})"
+    return text
+
+
 def retry_delay(attempts):
     """Exponential backoff with jitter: base x 2^(attempts-1), capped, between 1/2 and 1x."""
     delay = min(
@@ -468,9 +478,9 @@ def send_deliveries(*, ids, now=None):
         logger.warning("Mail provider unavailable, %s messages wait: %r", len(claimed), error)
         if classify(error) is Permanent:
             for delivery in deliveries:
-                _finish(delivery, status=Status.FAILED, error=repr(error))
+                _finish(delivery, status=Status.FAILED, error=describe(error))
             return None
-        return _release(claimed, error=repr(error), attempted=True)
+        return _release(claimed, error=describe(error), attempted=True)
     try:
         cache = {}
         for index, delivery in enumerate(deliveries):
@@ -479,19 +489,21 @@ def send_deliveries(*, ids, now=None):
                 _finish(delivery, status=Status.SKIPPED, error=reason)
                 continue
             try:
+                message = None
                 message = build_message(delivery=delivery, connection=connection, cache=cache)
                 connection.send_messages([message])
             except Exception as error:
                 if classify(error) is Permanent:
-                    logger.info("Delivery %s failed for good: %r", delivery.pk, error)
-                    _finish(delivery, status=Status.FAILED, error=repr(error))
+                    reason = describe(error, message)
+                    logger.info("Delivery %s failed for good: %s", delivery.pk, reason)
+                    _finish(delivery, status=Status.FAILED, error=reason)
                     continue
                 # The provider is struggling: stop this batch and let the backoff decide
                 # when to try again, rather than hammering it with the rest.
-                logger.warning("Delivery %s will be retried: %r", delivery.pk, error)
+                logger.warning("Delivery %s will be retried: %s", delivery.pk, describe(error))
                 untried = [d.pk for d in deliveries[index + 1 :]]
-                earliest = _release([delivery.pk], error=repr(error), attempted=True)
-                later = _release(untried, error=repr(error), attempted=False)
+                earliest = _release([delivery.pk], error=describe(error), attempted=True)
+                later = _release(untried, error=describe(error), attempted=False)
                 candidates = [at for at in (earliest, later) if at]
                 return min(candidates) if candidates else None
             _finish(delivery, status=Status.SENT, message_id=_message_id(message))
