@@ -157,6 +157,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     # Due meeting links, coalesced change notices, and anything left pending or stuck.
     "notifications-scan": {"task": "notifications.tasks.scan", "schedule": 60.0},
+    # Anonymise registrations past PERSONAL_DATA_RETENTION_DAYS (see the privacy notice).
+    "registration-purge-personal-data": {
+        "task": "registration.tasks.purge_personal_data",
+        "schedule": 24 * 60 * 60.0,
+    },
 }
 
 # --- Email ----------------------------------------------------------------------------------
