@@ -1,0 +1,96 @@
+"""Where the slow paths spend their time: cProfile over N in-process requests with the
+production settings on the benchmark database (run benchmarks.http first to seed it).
+
+    .venv/bin/python -m benchmarks.profile [--requests 300] [--top 35]
+
+Profiles the event page with its cache off and the registration POST, and prints the
+functions with the most cumulative time, plus the SQL each request runs.
+"""
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import time
+
+from benchmarks.common import production_env
+
+SLUG = "bench-side-event"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--top", type=int, default=35)
+    parser.add_argument("--only", choices=["page", "post"])
+    opts = parser.parse_args()
+    env = production_env(REGISTRATION_RATE_LIMIT=10**9, EVENT_PAGE_CACHE_SECONDS=0)
+    os.environ.update(env)
+
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    page = f"/en/events/{SLUG}/"
+    form = f"/en/events/{SLUG}/register/"
+    client.get(form)
+    token = client.cookies["csrftoken"].value
+    counter = iter(range(10**9))
+    run_id = int(time.time())
+
+    def get_page():
+        response = client.get(page)
+        assert response.status_code == 200, response.status_code
+
+    def post():
+        n = next(counter)
+        response = client.post(
+            form,
+            {
+                "csrfmiddlewaretoken": token,
+                "name": "Profile Registrant",
+                "email": f"p{run_id}-{n}@bench.example.org",
+                "organisation": "Org",
+                "job_title": "Analyst",
+                "country": "FR",
+                "affiliation": "cso_ngo",
+                "preferred_language": "en",
+                "interpretation_language": "en",
+                "timezone": "Europe/Geneva",
+                "consent": "on",
+            },
+        )
+        assert response.status_code == 302, response.content[:2000]
+
+    scenarios = {"page": ("event page, cache off", get_page), "post": ("registration POST", post)}
+    for key, (name, call) in scenarios.items():
+        if opts.only and key != opts.only:
+            continue
+        for _ in range(20):
+            call()
+        with CaptureQueriesContext(connection) as queries:
+            call()
+        profiler = cProfile.Profile()
+        started = time.process_time()
+        profiler.enable()
+        for _ in range(opts.requests):
+            call()
+        profiler.disable()
+        cpu_ms = (time.process_time() - started) * 1000 / opts.requests
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out).sort_stats("cumulative")
+        stats.print_stats(opts.top)
+        print(f"\n===== {name}: {cpu_ms:.1f} ms CPU per request (profiled, so inflated) =====")
+        print(f"{len(queries)} queries:")
+        for query in queries.captured_queries:
+            print("   ", query["sql"][:160])
+        print(out.getvalue())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""Query budgets: the pages a flash crowd or an organiser hits run a constant number of
+queries however many agenda items, documents, registrations or events there are.
+
+Each test measures the same request at a small and a large size; the counts must be equal
+(no query per row) and within the budget.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from events.models import AgendaItem, Document, Event, Speaker
+from registration.models import Registration
+
+SMALL, LARGE = 2, 40
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def make_event(slug, *, agenda, documents, registrations):
+    starts = timezone.now() + timedelta(days=5)
+    event = Event.objects.create(
+        slug=slug,
+        title=f"Event {slug}",
+        summary="Summary",
+        description="A **panel**.",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=2),
+        status=Event.Status.PUBLISHED,
+        interpretation_languages=["en", "fr"],
+        capacity=10_000,
+        meeting_url="https://meet.example.org/j/secret",
+    )
+    for n in range(agenda):
+        item = AgendaItem.objects.create(
+            event=event, starts_at=starts + timedelta(minutes=n), title=f"Item {n}", position=n
+        )
+        speakers = [
+            Speaker.objects.get_or_create(name=f"Speaker {m}", organisation=f"Org {m}")[0]
+            for m in range(n % 4 + 1)
+        ]
+        item.speakers.set(speakers)
+    for n in range(documents):
+        Document.objects.create(
+            event=event,
+            title=f"Document {n}",
+            kind=Document.Kind.CONCEPT_NOTE if n == 0 else Document.Kind.OTHER,
+            file=ContentFile(PDF, name=f"doc-{slug}-{n}.pdf"),
+            content_type="application/pdf",
+            size=len(PDF),
+            position=n,
+        )
+    now = timezone.now()
+    Registration.objects.bulk_create(
+        Registration(
+            event=event,
+            email=f"person{n}@{slug}.example.org",
+            name=f"Person {n}",
+            affiliation="other",
+            country="FR",
+            consent_at=now,
+            confirmed_at=now,
+            status=Registration.Status.CONFIRMED,
+        )
+        for n in range(registrations)
+    )
+    return event
+
+
+def count_queries(call):
+    with CaptureQueriesContext(connection) as queries:
+        response = call()
+    assert response.status_code in {200, 302}, response.status_code
+    return len(queries), response
+
+
+@pytest.fixture
+def staff_client(client, db):
+    user = get_user_model().objects.create_superuser("boss", "boss@example.org", "pw")
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def sizes(db):
+    return {
+        size: make_event(
+            f"size-{size}", agenda=size, documents=size // 2 + 1, registrations=size * 5
+        )
+        for size in (SMALL, LARGE)
+    }
+
+
+def test_event_page_with_cache_off_runs_the_same_queries_however_long_the_agenda(
+    client, sizes, settings, django_assert_max_num_queries
+):
+    settings.EVENT_PAGE_CACHE_SECONDS = 0
+    counts = {}
+    for size, event in sizes.items():
+        url = f"/en/events/{event.slug}/"
+        with django_assert_max_num_queries(5):
+            counts[size], response = count_queries(lambda url=url: client.get(url))
+        page = response.content.decode()
+        assert f"Item {size - 1}" in page
+        assert f"Document {size // 2}" in page
+    assert counts[SMALL] == counts[LARGE]
+
+
+def test_event_page_warm_cache_hit_needs_no_database(client, sizes):
+    event = sizes[LARGE]
+    url = f"/en/events/{event.slug}/"
+    client.get(url)  # fills the cache
+    queries, response = count_queries(lambda: client.get(url))
+    assert f"Item {LARGE - 1}" in response.content.decode()
+    assert queries == 0
+
+
+def test_registration_post_runs_the_same_queries_into_a_larger_event(
+    client, sizes, django_assert_max_num_queries
+):
+    # 12 round trips in one transaction: lock the event, count seats, insert the
+    # registration, its manage token and the confirmation delivery (the savepoints the
+    # duplicate checks need included). The send is enqueued after commit, outside this count.
+    counts = {}
+    for size, event in sizes.items():
+        url = f"/en/events/{event.slug}/register/"
+        data = {
+            "name": "Amina Diallo",
+            "email": f"amina-{size}@example.org",
+            "organisation": "Prison Reform Network",
+            "country": "SN",
+            "affiliation": "cso_ngo",
+            "preferred_language": "fr",
+            "interpretation_language": "fr",
+            "consent": "on",
+            "website": "",
+        }
+        with django_assert_max_num_queries(12):
+            counts[size], response = count_queries(
+                lambda url=url, data=data: client.post(url, data)
+            )
+        assert response.status_code == 302
+        assert Registration.objects.filter(event=event, email=data["email"]).exists()
+    assert counts[SMALL] == counts[LARGE]
+
+
+def test_admin_registration_list_runs_the_same_queries_at_10_and_200_rows(
+    staff_client, sizes, django_assert_max_num_queries
+):
+    url = "/en/admin/registration/registration/"
+    with django_assert_max_num_queries(5):
+        small, response = count_queries(
+            lambda: staff_client.get(url, {"event__id__exact": sizes[SMALL].pk})
+        )
+    assert response.content.decode().count("@size-2.example.org</") == SMALL * 5
+    with django_assert_max_num_queries(5):
+        large, response = count_queries(
+            lambda: staff_client.get(url, {"event__id__exact": sizes[LARGE].pk})
+        )
+    # 200 rows, a page of 100 shown.
+    assert response.content.decode().count("@size-40.example.org</") >= 100
+    assert small == large
+
+
+def test_admin_event_list_runs_the_same_queries_at_2_and_40_events(
+    staff_client, db, django_assert_max_num_queries
+):
+    url = "/en/admin/events/event/"
+    for n in range(SMALL):
+        make_event(f"few-{n}", agenda=1, documents=0, registrations=3)
+    with django_assert_max_num_queries(7):
+        small, response = count_queries(lambda: staff_client.get(url))
+    assert "Event few-1" in response.content.decode()
+    for n in range(LARGE - SMALL):
+        make_event(f"many-{n}", agenda=1, documents=0, registrations=3)
+    with django_assert_max_num_queries(7):
+        large, response = count_queries(lambda: staff_client.get(url))
+    assert f"Event many-{LARGE - SMALL - 1}" in response.content.decode()
+    assert small == large
