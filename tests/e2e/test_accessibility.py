@@ -30,7 +30,9 @@ def side_event(transactional_db):
     translated title, six interpretation languages and registration open."""
     from events.models import AgendaItem, Event, Speaker
 
-    starts = (timezone.now() + timedelta(days=30)).replace(minute=30, second=0, microsecond=0)
+    starts = (timezone.now() + timedelta(days=30)).replace(
+        hour=16, minute=30, second=0, microsecond=0
+    )
     event = Event.objects.create(
         slug="csos-in-prisons",
         title="Engaging civil society in preventing radicalisation in prisons",

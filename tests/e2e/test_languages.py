@@ -27,7 +27,9 @@ ARABIC_TITLE = "إشراك المجتمع المدني في منع التطرف 
 def side_event(transactional_db):
     from events.models import AgendaItem, Event
 
-    starts = (timezone.now() + timedelta(days=30)).replace(minute=30, second=0, microsecond=0)
+    starts = (timezone.now() + timedelta(days=30)).replace(
+        hour=16, minute=30, second=0, microsecond=0
+    )
     event = Event.objects.create(
         slug="csos-in-prisons",
         title="Engaging civil society in preventing radicalisation in prisons",
