@@ -1,0 +1,114 @@
+"""What organisers see and do in the admin: the meeting-link panel, "send meeting links now"
+(after a confirmation page), "resend the meeting link" and the delivery list."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from notifications import services
+from notifications.models import Delivery
+from registration import services as registration_services
+from tests.notifications.conftest import SEND_AT, STARTS, register
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def links_to():
+    return sorted(m.to[0] for m in mail.outbox if m.subject.startswith("Your meeting link"))
+
+
+@pytest.fixture
+def crowd(event, travel):
+    travel(STARTS - timedelta(days=3))
+    event.capacity = 2
+    event.save()
+    for name in ("ana", "ben", "eva"):  # eva waitlisted
+        register(event, f"{name}@example.org")
+    mail.outbox.clear()
+    return event
+
+
+def test_event_page_shows_send_time_counts_progress_and_bounces(crowd, travel, admin_client):
+    url = reverse("admin:events_event_change", args=[crowd.pk])
+    page = admin_client.get(url).content.decode()
+    assert "Scheduled to go out at:" in page
+    assert "June 24, 2021, 12:30 p.m. EDT" in page
+    assert "No meeting-link email has been queued yet." in page
+    travel(SEND_AT + timedelta(minutes=1))
+    ben = crowd.registrations.get(email="ben@example.org")
+    ben.email_bounced_at = timezone.now()
+    ben.save()
+    services.scan(now=SEND_AT + timedelta(minutes=1))
+    page = admin_client.get(url).content.decode()
+    assert "Sending started at:" in page
+    assert f'<progress id="meeting-link-progress-{crowd.pk}" value="1" max="1">' in page
+    assert "1 of 1 meeting-link emails processed" in page
+    assert "1 address bounced: it gets no further email" in page
+    assert "ben@example.org" in page
+    assert 'style="' not in page.split("meeting-link-panel")[1].split("</div>")[0]
+
+
+def test_send_now_asks_first_then_sends_to_confirmed_registrants(crowd, travel, admin_client):
+    travel(SEND_AT - timedelta(hours=6))
+    changelist = reverse("admin:events_event_changelist")
+    data = {"action": "send_meeting_links_now", "_selected_action": [crowd.pk]}
+    page = admin_client.post(changelist, data)
+    assert page.status_code == 200
+    assert "Yes, send the meeting links now" in page.content.decode()
+    assert "2 confirmed registrants" in page.content.decode()
+    assert links_to() == []
+    response = admin_client.post(changelist, {**data, "confirmed": "yes"}, follow=True)
+    assert "2 meeting links are on their way." in response.content.decode()
+    assert links_to() == ["ana@example.org", "ben@example.org"]
+    # From now on late confirmations get theirs straight away too.
+    ana = crowd.registrations.get(email="ana@example.org")
+
+    registration_services.cancel(registration=ana)  # eva is promoted
+    assert links_to() == ["ana@example.org", "ben@example.org", "eva@example.org"]
+
+
+def test_resend_meeting_link_to_selected_registrations(crowd, travel, admin_client):
+    travel(SEND_AT + timedelta(minutes=1))
+    services.scan(now=SEND_AT + timedelta(minutes=1))
+    mail.outbox.clear()
+    selected = crowd.registrations.filter(email__in=["ana@example.org", "eva@example.org"])
+    response = admin_client.post(
+        reverse("admin:registration_registration_changelist"),
+        {
+            "action": "resend_meeting_link",
+            "_selected_action": list(selected.values_list("pk", flat=True)),
+        },
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "The meeting link is on its way to 1 person." in page
+    assert "1 selected registration is not confirmed" in page
+    assert links_to() == ["ana@example.org"]
+
+
+def test_delivery_list_filters_by_status_and_shows_the_last_error(crowd, travel, admin_client):
+    travel(SEND_AT + timedelta(minutes=1))
+    services.scan(now=SEND_AT + timedelta(minutes=1))
+    Delivery.objects.filter(registration__email="ben@example.org", kind="meeting_link").update(
+        status="failed", last_error="SMTPRecipientsRefused: 550 5.1.1 no such user"
+    )
+    url = reverse("admin:notifications_delivery_changelist")
+    page = admin_client.get(url, {"status__exact": "failed"}).content.decode()
+    assert "ben@example.org" in page
+    assert "550 5.1.1 no such user" in page
+    assert "ana@example.org" not in page
+    response = admin_client.post(
+        url,
+        {
+            "action": "retry_failed",
+            "_selected_action": list(
+                Delivery.objects.filter(status="failed").values_list("pk", flat=True)
+            ),
+        },
+        follow=True,
+    )
+    assert "1 message will be tried again." in response.content.decode()
+    assert "ben@example.org" in [m.to[0] for m in mail.outbox]
