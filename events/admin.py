@@ -305,7 +305,7 @@ class EventAdmin(admin.ModelAdmin):
     search_fields = ["title", "slug", "summary", "organiser"]
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "starts_at"
-    actions = [publish_events, unpublish_events, cancel_events]
+    own_actions = [publish_events, unpublish_events, cancel_events]
     readonly_fields = ["public_page", "sequence", "changed_at", "created_at", "updated_at"]
     save_on_top = True
     fieldsets = [
@@ -376,6 +376,11 @@ class EventAdmin(admin.ModelAdmin):
         ),
     ]
 
+    @property
+    def actions(self):
+        # Read on every request, so actions registered by other apps after import appear.
+        return [*self.own_actions, *_extra_actions]
+
     # --- changelist ---
     def get_queryset(self, request):
         # Counts per status in the changelist's own query (one query, not one per row).
@@ -434,13 +439,6 @@ class EventAdmin(admin.ModelAdmin):
         return format_html(
             '<a href="{}" target="_blank" rel="noopener">{}</a>', obj.get_absolute_url(), text
         )
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        extra = [self.get_action(func) for func in _extra_actions]
-        for func, name, description in self._filter_actions_by_permissions(request, extra):
-            actions[name] = (func, name, description)
-        return actions
 
     # --- change form ---
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):

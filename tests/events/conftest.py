@@ -61,3 +61,88 @@ def june_event(db):
         starts_at=datetime(2021, 6, 25, 16, 30, tzinfo=UTC),
         ends_at=datetime(2021, 6, 25, 18, 0, tzinfo=UTC),
     )
+
+
+def admin_post_data(event=None, **overrides):
+    """POST data for the event admin's change form, times given as they are typed."""
+    data = {
+        "title": "Civil society and prisons",
+        "slug": "side-event",
+        "status": "published",
+        "summary": "",
+        "description": "",
+        "expected_outcomes": "",
+        "timezone": "America/New_York",
+        "starts_at_0": "2030-06-25",
+        "starts_at_1": "12:30",
+        "ends_at_0": "2030-06-25",
+        "ends_at_1": "14:00",
+        "format": "virtual",
+        "venue": "",
+        "interpretation_languages": '["en", "fr"]',
+        "organiser": "",
+        "contact_email": "",
+        "meeting_url": "https://meet.example.org/j/1",
+        "meeting_details": "",
+        "meeting_link_send_at_0": "",
+        "meeting_link_send_at_1": "",
+        "registration_opens_at_0": "",
+        "registration_opens_at_1": "",
+        "registration_closes_at_0": "",
+        "registration_closes_at_1": "",
+        "capacity": "300",
+        "waitlist_enabled": "on",
+        "approval": "automatic",
+    }
+    for prefix in ("agenda_items", "documents"):
+        count = event.__getattribute__(prefix).count() if event is not None else 0
+        data.update(
+            {
+                f"{prefix}-TOTAL_FORMS": str(count),
+                f"{prefix}-INITIAL_FORMS": str(count),
+                f"{prefix}-MIN_NUM_FORMS": "0",
+                f"{prefix}-MAX_NUM_FORMS": "1000",
+            }
+        )
+    if event is not None:
+        local_start, local_end = event.local_starts_at, event.local_ends_at
+        data.update(
+            {
+                "title": event.title,
+                "slug": event.slug,
+                "status": event.status,
+                "timezone": event.timezone,
+                "starts_at_0": f"{local_start:%Y-%m-%d}",
+                "starts_at_1": f"{local_start:%H:%M:%S}",
+                "ends_at_0": f"{local_end:%Y-%m-%d}",
+                "ends_at_1": f"{local_end:%H:%M:%S}",
+                "meeting_url": event.meeting_url,
+                "meeting_details": event.meeting_details,
+                "capacity": "" if event.capacity is None else str(event.capacity),
+            }
+        )
+        for index, item in enumerate(event.agenda_items.all()):
+            local = timezone.localtime(item.starts_at, event.tz)
+            data.update(
+                {
+                    f"agenda_items-{index}-id": str(item.pk),
+                    f"agenda_items-{index}-event": str(event.pk),
+                    f"agenda_items-{index}-starts_at_0": f"{local:%Y-%m-%d}",
+                    f"agenda_items-{index}-starts_at_1": f"{local:%H:%M:%S}",
+                    f"agenda_items-{index}-title": item.title,
+                    f"agenda_items-{index}-position": str(item.position),
+                }
+            )
+        for index, document in enumerate(event.documents.all()):
+            data.update(
+                {
+                    f"documents-{index}-id": str(document.pk),
+                    f"documents-{index}-event": str(event.pk),
+                    f"documents-{index}-kind": document.kind,
+                    f"documents-{index}-title": document.title,
+                    f"documents-{index}-language": document.language,
+                    f"documents-{index}-position": str(document.position),
+                }
+            )
+    data.update(overrides)
+    return data

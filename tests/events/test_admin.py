@@ -1,0 +1,198 @@
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django.utils.html import format_html
+
+from events import admin as events_admin
+from events.models import Event
+from events.signals import event_changed
+from registration.models import Registration
+from tests.events.conftest import add_agenda, admin_post_data, make_event
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def geneva_organiser(settings):
+    """An organiser whose server and browser think in Geneva time."""
+    settings.TIME_ZONE = "Europe/Zurich"
+    timezone.activate("Europe/Zurich")
+    yield
+    timezone.deactivate()
+
+
+def test_organiser_elsewhere_typing_1230_gets_1230_in_new_york(admin_client, geneva_organiser):
+    response = admin_client.post("/en/admin/events/event/add/", admin_post_data())
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    event = Event.objects.get(slug="side-event")
+    # 25 June is summer time in New York: 12:30 EDT is 16:30 UTC (not 10:30 UTC, Geneva's).
+    assert event.starts_at == datetime(2030, 6, 25, 16, 30, tzinfo=UTC)
+    assert event.local_starts_at.strftime("%H:%M %Z") == "12:30 EDT"
+
+
+def test_times_entered_with_a_new_zone_are_read_in_that_zone(admin_client):
+    data = admin_post_data(timezone="Asia/Tokyo")
+    assert admin_client.post("/en/admin/events/event/add/", data).status_code == 302
+    event = Event.objects.get(slug="side-event")
+    assert event.starts_at == datetime(2030, 6, 25, 3, 30, tzinfo=UTC)
+
+
+def test_form_shows_the_times_in_the_event_zone_and_says_which(admin_client, june_event):
+    html = admin_client.get(f"/en/admin/events/event/{june_event.pk}/change/").content.decode()
+    assert 'value="12:30:00"' in html  # 16:30 UTC shown as New York time
+    assert "In the event's time zone, America/New_York." in html
+
+
+def test_agenda_times_are_entered_in_the_event_zone(admin_client, june_event, geneva_organiser):
+    add_agenda(june_event, 1)
+    data = admin_post_data(june_event, **{"agenda_items-0-starts_at_1": "13:10"})
+    response = admin_client.post(f"/en/admin/events/event/{june_event.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    item = june_event.agenda_items.get()
+    assert item.starts_at == datetime(2021, 6, 25, 17, 10, tzinfo=UTC)
+
+
+def _changelist_queries(admin_client):
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get("/en/admin/events/event/")
+    return response, len(queries)
+
+
+def _event_with_registrations(n):
+    event = make_event(slug=f"event-{n}", starts_at=datetime(2030, 1, 10 + n, 17, tzinfo=UTC))
+    for i in range(n):
+        Registration.objects.create(
+            event=event, email=f"p{i}@example.org", name="P", consent_at=timezone.now()
+        )
+    Registration.objects.create(
+        event=event,
+        email="w@example.org",
+        name="W",
+        consent_at=timezone.now(),
+        status=Registration.Status.WAITLISTED,
+    )
+
+
+def test_changelist_shows_start_in_event_zone_and_counts_in_one_query(admin_client):
+    _event_with_registrations(0)
+    _, queries_for_one = _changelist_queries(admin_client)
+    for n in range(1, 6):
+        _event_with_registrations(n)
+    response, queries_for_six = _changelist_queries(admin_client)
+    assert queries_for_six == queries_for_one  # counts come with the rows, not one query each
+    assert "2030-01-13 12:00 EST" in response.content.decode()
+    rows = response.context["cl"].result_list
+    counts = sorted((row.confirmed_total, row.waitlisted_total) for row in rows)
+    assert counts == [(n, 1) for n in range(6)]
+
+
+def test_publish_and_cancel_actions(admin_client, event, django_capture_on_commit_callbacks):
+    draft = make_event(slug="draft-one", status=Event.Status.DRAFT)
+    received = []
+
+    def receiver(sender, event, **kwargs):
+        received.append(event.pk)
+
+    from events.signals import event_cancelled
+
+    event_cancelled.connect(receiver)
+    try:
+        admin_client.post(
+            "/en/admin/events/event/",
+            {"action": "publish_events", "_selected_action": [draft.pk]},
+        )
+        admin_client.post(
+            "/en/admin/events/event/",
+            {"action": "cancel_events", "_selected_action": [event.pk]},
+        )
+        admin_client.post(
+            "/en/admin/events/event/",
+            {"action": "cancel_events", "_selected_action": [event.pk]},
+        )
+    finally:
+        event_cancelled.disconnect(receiver)
+    draft.refresh_from_db()
+    event.refresh_from_db()
+    assert draft.status == Event.Status.PUBLISHED
+    assert event.status == Event.Status.CANCELLED
+    assert received == [event.pk]  # cancelling twice announces once
+    assert client_sees(admin_client, "/en/events/side-event/", "This event has been cancelled.")
+
+
+def client_sees(client, url, text):
+    return text in client.get(url).content.decode()
+
+
+def test_edit_of_time_bumps_sequence_and_announces_it(admin_client, june_event):
+    received = []
+
+    def receiver(sender, event, changes, **kwargs):
+        received.append((event.sequence, set(changes)))
+
+    event_changed.connect(receiver)
+    try:
+        data = admin_post_data(june_event, starts_at_1="13:00", title="Renamed")
+        response = admin_client.post(f"/en/admin/events/event/{june_event.pk}/change/", data)
+        assert response.status_code == 302
+        # a title edit alone is not announced
+        data = admin_post_data(june_event, starts_at_1="13:00", title="Renamed again")
+        admin_client.post(f"/en/admin/events/event/{june_event.pk}/change/", data)
+    finally:
+        event_changed.disconnect(receiver)
+    june_event.refresh_from_db()
+    assert june_event.sequence == 1
+    assert june_event.changed_at is not None
+    assert received == [(1, {"starts_at"})]
+
+
+def test_translations_are_entered_per_language_and_shown(admin_client, event, client):
+    data = admin_post_data(
+        event,
+        title_fr="La société civile et les prisons",
+        summary_es="Resumen en español",
+        title_zh_hans="公民社会与监狱",
+    )
+    response = admin_client.post(f"/en/admin/events/event/{event.pk}/change/", data)
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert event.translations == {
+        "fr": {"title": "La société civile et les prisons"},
+        "es": {"summary": "Resumen en español"},
+        "zh-hans": {"title": "公民社会与监狱"},
+    }
+    assert "公民社会与监狱" in client.get("/zh-hans/events/side-event/").content.decode()
+    form_html = admin_client.get(f"/en/admin/events/event/{event.pk}/change/").content.decode()
+    assert 'value="La société civile et les prisons"' in form_html
+
+
+def test_other_apps_add_panels_and_actions(admin_client, event):
+    def panel(request, event):
+        return format_html("<p>Panel for {}</p>", event.slug)
+
+    def mark_reviewed(modeladmin, request, queryset):
+        queryset.update(organiser="reviewed")
+
+    mark_reviewed.short_description = "Mark reviewed"
+    events_admin.event_admin_panels.append(panel)
+    events_admin.register_event_action(mark_reviewed)
+    try:
+        change = admin_client.get(f"/en/admin/events/event/{event.pk}/change/").content.decode()
+        assert "<p>Panel for side-event</p>" in change
+        changelist = admin_client.get("/en/admin/events/event/").content.decode()
+        assert "Mark reviewed" in changelist
+        admin_client.post(
+            "/en/admin/events/event/", {"action": "mark_reviewed", "_selected_action": [event.pk]}
+        )
+    finally:
+        events_admin.event_admin_panels.remove(panel)
+        events_admin._extra_actions.remove(mark_reviewed)
+    event.refresh_from_db()
+    assert event.organiser == "reviewed"
+
+
+def test_preview_link_is_on_the_changelist(admin_client, event):
+    html = admin_client.get("/en/admin/events/event/").content.decode()
+    assert 'href="/en/events/side-event/"' in html
