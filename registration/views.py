@@ -15,6 +15,13 @@ from registration import services
 from registration.forms import ManageForm, RegistrationForm
 
 RATE_WINDOW_SECONDS = 600
+LONG_TEXT_FIELDS = (
+    "summary",
+    "description",
+    "expected_outcomes",
+    "translations",
+    "meeting_details",
+)
 
 
 def _public_events():
@@ -80,7 +87,11 @@ def _register_post(request, slug):
     # One transaction, one read of the event: the row is locked here and register() is told
     # so, instead of loading it a second time.
     with transaction.atomic():
-        event = get_object_or_404(_public_events().select_for_update(), slug=slug)
+        event = get_object_or_404(
+            # Long texts are only needed to re-render the form after an error.
+            _public_events().select_for_update().defer(*LONG_TEXT_FIELDS),
+            slug=slug,
+        )
         form = RegistrationForm(request.POST, event=event)
         if form.is_valid():
             try:

@@ -282,3 +282,23 @@ def test_privacy_notice_states_the_retention_period(client, settings):
     html = client.get("/en/privacy/").content.decode()
     assert "45 days after the event ends" in html
     assert html.count("<h1") == 1
+
+
+def test_registration_post_runs_a_constant_number_of_queries(client, make_event, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.REGISTRATION_RATE_LIMIT = 1000
+    event = make_event(capacity=500)
+
+    def queries(n):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.post(register_url(event), form_post(n)).status_code == 302
+        return len(captured)
+
+    first = queries(0)
+    for n in range(1, 60):
+        services.register(event=event, data={**form_post(n), "consent": True})
+    assert queries(1000) == first
+    # lock + count + insert (in a savepoint) + manage link, plus what notifications adds
+    assert first <= 12
