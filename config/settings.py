@@ -269,6 +269,9 @@ NOTIFICATIONS_RETRY_BASE_SECONDS = env_int("NOTIFICATIONS_RETRY_BASE_SECONDS", 3
 NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 12, minimum=1)
 # A worker owns the messages it claimed this long; past it (a killed worker) they are sent again.
 NOTIFICATIONS_LEASE_SECONDS = env_int("NOTIFICATIONS_LEASE_SECONDS", 300, minimum=5)
+# Emails per send task: one connection to the mail provider serves the batch; a killed worker
+# leaves at most this many per process in doubt.
+NOTIFICATIONS_BATCH_SIZE = env_int("NOTIFICATIONS_BATCH_SIZE", 100, minimum=1)
 # Seconds a rendered public event page is cached for anonymous visitors (0: no cache). Seats
 # left and registration status are re-read separately, every few seconds (events/cache.py).
 EVENT_PAGE_CACHE_SECONDS = env_int("EVENT_PAGE_CACHE_SECONDS", 300, minimum=0)

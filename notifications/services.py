@@ -31,14 +31,16 @@ Kind = Delivery.Kind
 Status = Delivery.Status
 RegStatus = Registration.Status
 
-# Rows per bulk insert and per send task: big enough to amortise a connection to the mail
-# provider, small enough that a killed worker leaves little in flight.
-BATCH_SIZE = 100
 # A pending row this old was enqueued and then lost (broker restart, killed worker).
 STALE_PENDING = timedelta(minutes=1)
 RETRY_CAP_SECONDS = 3600
 # Registration statuses told that their event was cancelled.
 REGISTERED = [RegStatus.CONFIRMED, RegStatus.WAITLISTED, RegStatus.PENDING_APPROVAL]
+
+
+def batch_size():
+    """Rows per bulk insert and per send task (settings.NOTIFICATIONS_BATCH_SIZE)."""
+    return settings.NOTIFICATIONS_BATCH_SIZE
 
 
 def lease_duration():
@@ -53,8 +55,9 @@ def enqueue(ids):
     from notifications.tasks import send_deliveries
 
     ids = list(ids)
-    for start in range(0, len(ids), BATCH_SIZE):
-        send_deliveries.delay(ids[start : start + BATCH_SIZE])
+    size = batch_size()
+    for start in range(0, len(ids), size):
+        send_deliveries.delay(ids[start : start + size])
 
 
 def enqueue_on_commit(ids):
@@ -62,12 +65,13 @@ def enqueue_on_commit(ids):
         transaction.on_commit(partial(enqueue, list(ids)))
 
 
-def _stream(queryset, *, batch_size=BATCH_SIZE):
+def _stream(queryset):
     """Primary keys of `queryset` in batches, by keyset: never loads all rows at once."""
+    size = batch_size()
     last = 0
     while True:
         batch = list(
-            queryset.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch_size]
+            queryset.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:size]
         )
         if not batch:
             return

@@ -1,6 +1,7 @@
 """A real SMTP server on 127.0.0.1 (aiosmtpd) for the tests: records what it receives and can
 refuse recipients with any SMTP reply, or be stopped and started again on the same port."""
 
+import asyncio
 import socket
 import threading
 from email import message_from_bytes
@@ -20,6 +21,7 @@ class Recorder:
         self.lock = threading.Lock()
         self.messages = []  # email.message.EmailMessage, in arrival order
         self.refuse = {}  # address -> SMTP reply, e.g. "550 5.1.1 No such user"
+        self.delay = 0.0  # seconds to take over each message, like a real provider
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -28,6 +30,8 @@ class Recorder:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
         message = message_from_bytes(envelope.content, policy=default)
         with self.lock:
             self.messages.append(message)
