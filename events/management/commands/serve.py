@@ -40,7 +40,7 @@ class Command(BaseCommand):
         database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
         self.stdout.write(
             f"Convene on http://{addr}/ (admin: /admin/) — database: {database}, broker: {broker}, "
-            f"mail: {settings.MAILERS['default']['BACKEND'].rsplit('.', 2)[-2]}. Ctrl-C stops all."
+            f"mail: {_describe_mailer(settings.MAILERS['default'])}. Ctrl-C stops all."
         )
         children = {name: subprocess.Popen(cmd) for name, cmd in processes.items()}  # noqa: S603
         stopping = False
@@ -69,3 +69,14 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     child.kill()
             self.stdout.write("Stopped the web server, the worker and beat.")
+
+
+def _describe_mailer(mailer):
+    options = mailer.get("OPTIONS", {})
+    if "folder" in options:
+        return f".eml files in {options['folder']} (and a console line each)"
+    if "file_path" in options:
+        return f"files in {options['file_path']}"
+    if "host" in options:
+        return f"SMTP {options['host']}:{options['port']}"
+    return mailer["BACKEND"]
