@@ -77,28 +77,47 @@ def bump_event(event_id):
     cache.delete(_snapshot_key(event_id))
 
 
-def _read_snapshot(event_id):
-    row = (
-        Event.objects.filter(pk=event_id)
-        .annotate(confirmed=Count("registrations", filter=Q(registrations__status="confirmed")))
-        .values(
-            "id",
-            "status",
-            "updated_at",
-            "starts_at",
-            "ends_at",
-            "capacity",
-            "waitlist_enabled",
-            "registration_opens_at",
-            "registration_closes_at",
-            "confirmed",
-        )
-        .first()
+SNAPSHOT_FIELDS = [
+    "id",
+    "status",
+    "updated_at",
+    "starts_at",
+    "ends_at",
+    "capacity",
+    "waitlist_enabled",
+    "registration_opens_at",
+    "registration_closes_at",
+]
+
+
+def with_confirmed_count(queryset):
+    """Annotate events with `confirmed`, the seats taken (counted in the same query)."""
+    return queryset.annotate(
+        confirmed=Count("registrations", filter=Q(registrations__status="confirmed"))
     )
-    if row is None:
-        return None
+
+
+def _from_row(row):
     row["stamp"] = _stamp(row.pop("updated_at"))
     return row
+
+
+def snapshot_of(event):
+    """The snapshot of an Event fetched through with_confirmed_count(), kept for the next
+    requests (a bump between its read and now can leave it stale for STATUS_SECONDS)."""
+    data = _from_row({name: getattr(event, name) for name in [*SNAPSHOT_FIELDS, "confirmed"]})
+    if page_seconds() > 0:
+        cache.set(_snapshot_key(event.pk), data, STATUS_SECONDS)
+    return data
+
+
+def _read_snapshot(event_id):
+    row = (
+        with_confirmed_count(Event.objects.filter(pk=event_id))
+        .values(*SNAPSHOT_FIELDS, "confirmed")
+        .first()
+    )
+    return None if row is None else _from_row(row)
 
 
 def snapshot(event_id):

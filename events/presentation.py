@@ -5,11 +5,13 @@ Everything here reads the event and its prefetched rows only: no queries of its 
 
 import functools
 import re
+from datetime import UTC
 
 import markdown
 import nh3
 from django.conf import settings
 from django.urls import reverse
+from django.utils import formats
 from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 
@@ -33,14 +35,27 @@ def outcome_lines(text):
     return [_BULLET.sub("", line).strip() for line in (text or "").splitlines() if line.strip()]
 
 
+def _utc_iso(value):
+    return value.astimezone(UTC).isoformat() if value else ""
+
+
+def _local_time(value, zone):
+    return formats.time_format(value.astimezone(zone), "TIME_FORMAT") if value else ""
+
+
 class AgendaRow:
-    def __init__(self, item):
+    """One agenda item, its times already formatted in the event's zone: the template does
+    no per-row filter work, so a 300-item agenda stays cheap to render."""
+
+    def __init__(self, item, zone):
         self.item = item
         self.title = item.translated("title")
         self.description = item.translated("description")
-        self.starts_at = item.starts_at
-        self.ends_at = item.ends_at
-        self.speakers = list(item.speakers.all())
+        self.starts_utc = _utc_iso(item.starts_at)
+        self.ends_utc = _utc_iso(item.ends_at)
+        self.starts_local = _local_time(item.starts_at, zone)
+        self.ends_local = _local_time(item.ends_at, zone)
+        self.speakers = item.speakers.all()
 
 
 class EventPage:
@@ -85,7 +100,8 @@ class EventPage:
 
     @cached_property
     def agenda(self):
-        return [AgendaRow(item) for item in self.event.agenda_items.all()]
+        zone = self.event.tz
+        return [AgendaRow(item, zone) for item in self.event.agenda_items.all()]
 
     @cached_property
     def documents(self):

@@ -1,4 +1,3 @@
-from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -7,7 +6,7 @@ from django.views.decorators.http import require_safe
 
 from events import cache as event_cache
 from events import ics
-from events.models import AgendaItem, Document, Event, Speaker
+from events.models import Document, Event
 from events.presentation import EventPage
 
 PUBLIC_STATUSES = [Event.Status.PUBLISHED, Event.Status.CANCELLED]
@@ -45,22 +44,17 @@ def past_events(request):
 
 @require_safe
 def event_detail(request, slug):
-    """The public event page, in four queries however long the agenda (plus one for the
-    registration snapshot when it is not cached). Anonymous hits come from events/cache.py."""
+    """The public event page, in four queries however long the agenda (the event with its
+    seats taken, agenda items, their speakers, documents). Anonymous visitors mostly get the
+    cached page (events/cache.py), from the middleware or from here."""
     language = translation.get_language()
     cacheable = event_cache.cacheable(request)
     if cacheable and not getattr(request, "event_page_cache_missed", False):
         html = event_cache.cached_page(request, slug=slug, language=language)
         if html is not None:
             return HttpResponse(html)
-    queryset = Event.objects.prefetch_related(
-        Prefetch(
-            "agenda_items",
-            queryset=AgendaItem.objects.prefetch_related(
-                Prefetch("speakers", queryset=Speaker.objects.order_by("name"))
-            ),
-        ),
-        "documents",
+    queryset = event_cache.with_confirmed_count(Event.objects).prefetch_related(
+        "agenda_items__speakers", "documents"
     )
     event = _visible_event(request, slug, queryset)
     page = EventPage(event, request=request)
@@ -69,7 +63,7 @@ def event_detail(request, slug):
         {"page": page, "event": event, "status_marker": event_cache.STATUS_MARKER},
         request=request,
     )
-    data = event_cache.snapshot(event.pk)
+    data = event_cache.snapshot_of(event)
     if cacheable and event.status in PUBLIC_STATUSES and data["stamp"] == page.stamp:
         event_cache.store_page(
             request, event=event, language=language, html=html, tz_name=event.timezone

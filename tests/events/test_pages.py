@@ -203,7 +203,7 @@ def test_event_page_queries_do_not_grow_with_the_agenda(
 ):
     add_agenda(event, agenda_length)
     event_cache.bump_event(event.pk)
-    # Event, agenda items, their speakers, documents, registration snapshot.
-    with django_assert_max_num_queries(5):
+    # The event with its seats taken, agenda items, their speakers, documents.
+    with django_assert_max_num_queries(4):
         html = page_text(client, "/en/events/side-event/?nocache=1")
     assert html.count('class="agenda-item"') == agenda_length
