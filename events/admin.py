@@ -21,8 +21,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.functional import lazy
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
+from django.utils.html import conditional_escape, format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -447,9 +446,9 @@ class EventAdmin(admin.ModelAdmin):
         extra_context = dict(extra_context or {})
         extra_context["event_time_zone"] = zone
         if obj is not None:
+            # Panels return safe HTML (format_html & co.); a plain string is shown escaped.
             extra_context["event_panels"] = [
-                mark_safe(panel(request, obj))  # noqa: S308 - panels return safe HTML by contract
-                for panel in event_admin_panels
+                conditional_escape(panel(request, obj)) for panel in event_admin_panels
             ]
         # The admin parses and shows naive times in the current zone: make that the event's,
         # through the rendering of the response too.
