@@ -18,6 +18,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from events import cache as event_cache
 from events.models import Event
 from registration.models import ManageToken, Registration, hash_token, new_token, normalise_email
 from registration.signals import registration_changed
@@ -362,6 +363,10 @@ def _set_status(registration, status, *, old_status, message=""):
 
 
 def _announce(registration, *, old_status, resend=False, message=""):
+    if registration.status != old_status:
+        # Seats left on the cached event page: re-read on the next view, not in 30 s.
+        event_id = registration.event_id
+        transaction.on_commit(lambda: event_cache.bump_event(event_id))
     registration_changed.send(
         sender=Registration,
         registration=registration,
