@@ -5,6 +5,9 @@ from django.urls import include, path
 
 from config import throttle, views
 
+# A lost database connection answers 503 "try again in a minute"; other errors the usual 500.
+handler500 = "config.outage.server_error"
+
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,0 +1,403 @@
+"""Fan-out benchmark: the day-before meeting-link send to N confirmed registrants.
+
+    .venv/bin/python -m benchmarks.fanout            # 1,000 then 10,000 registrants, ~4 min
+    .venv/bin/python -m benchmarks.fanout --sizes 10000
+
+For each size, on its own freshly seeded database (convene_bench, Redis db 6):
+- loop: one process renders and sends every message with notifications.emails.build_message
+  over ONE SMTP connection (no outbox, no Celery) - the yardstick;
+- pipeline: the scan task (what beat sends every minute) + one Celery worker with 2 pool
+  processes + Redis + PostgreSQL, timed from sending the scan until the sink has N messages.
+Both send to a local SMTP sink running in its own process (benchmarks/smtp_sink.py).
+Prints both times, the ratio (budget <= 0.7), CPU per message in the workers (budget
+<= 5 ms) and each worker process's peak RSS (budget <= 100 MB, flat from 1,000 to 10,000).
+"""
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.common import (
+    BENCH_REDIS,
+    BIN,
+    PYTHON,
+    ROOT,
+    Processes,
+    database_url,
+    flush_redis,
+    machine_summary,
+    manage,
+    production_env,
+    recreate_database,
+    say,
+)
+
+WORK = ROOT / "var" / "bench"
+SLUG = "bench-fanout"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- /proc readings (Linux) -----------------------------------------------------------------
+
+
+def cpu_seconds(pid):
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+
+
+def peak_rss_mb(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def children(pid):
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+# --- The sink -------------------------------------------------------------------------------
+
+
+class Sink:
+    def __init__(self, processes):
+        self.processes = processes
+        self.port = free_port()
+        self.count_file = WORK / f"sink-{self.port}.count"
+        self.proc = None
+
+    def start(self):
+        self.count_file.unlink(missing_ok=True)
+        self.proc = self.processes.start(
+            [
+                PYTHON,
+                "-m",
+                "benchmarks.smtp_sink",
+                "--port",
+                str(self.port),
+                "--count-file",
+                str(self.count_file),
+            ],
+            env=os.environ.copy(),
+            log=WORK / "sink.log",
+        )
+        deadline = time.monotonic() + 20
+        while not self.count_file.exists():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the SMTP sink did not start")
+            time.sleep(0.05)
+        return self
+
+    def stop(self):
+        self.processes.stop(self.proc)
+
+    def counts(self):
+        try:
+            messages, distinct = self.count_file.read_text().split()
+            return int(messages), int(distinct)
+        except (OSError, ValueError):
+            return 0, 0
+
+    def wait_for(self, expected, *, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.counts()[0] >= expected:
+                return time.monotonic()
+            time.sleep(0.01)
+        raise RuntimeError(f"sink has {self.counts()} messages after {timeout}s, not {expected}")
+
+
+# --- Setup ----------------------------------------------------------------------------------
+
+
+def prepare(env, registrations):
+    recreate_database()
+    flush_redis()
+    manage(env, "migrate", "--no-input", "-v", "0")
+    subprocess.run(
+        [PYTHON, "-m", "benchmarks.fanout", "_seed", str(registrations)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    import psycopg
+
+    with psycopg.connect(database_url(), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+
+
+def _seed(registrations):
+    import django
+
+    django.setup()
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from benchmarks.seed import seed
+
+    # Starts in 20 hours: the 24-hour send time has just passed.
+    seed(
+        slug=SLUG,
+        registrations=registrations,
+        starts_in_hours=20,
+        send_at=timezone.now() - timedelta(minutes=1),
+    )
+
+
+# --- The in-process loop (run in a child process: python -m benchmarks.fanout _loop) --------
+
+
+def _loop():
+    """Renders and sends every confirmed registrant's meeting link over one SMTP connection,
+    with the same build_message the workers use, but no outbox bookkeeping. Prints JSON."""
+    import django
+
+    django.setup()
+    from django.core.mail import mailers
+
+    from events.models import Event
+    from notifications.emails import build_message
+    from notifications.models import Delivery
+    from registration.models import Registration
+
+    event = Event.objects.get(slug=SLUG)
+    registrations = Registration.objects.filter(
+        event=event, status=Registration.Status.CONFIRMED
+    ).order_by("pk")
+    wall, cpu = time.monotonic(), time.process_time()
+    connection = mailers.default
+    connection.open()
+    cache, sent = {}, 0
+    try:
+        for registration in registrations.iterator(chunk_size=500):
+            registration.event = event
+            delivery = Delivery(
+                event=event, registration=registration, kind=Delivery.Kind.MEETING_LINK
+            )
+            message = build_message(delivery=delivery, connection=connection, cache=cache)
+            sent += connection.send_messages([message])
+    finally:
+        connection.close()
+    print(
+        json.dumps(
+            {
+                "sent": sent,
+                "seconds": time.monotonic() - wall,
+                "cpu_seconds": time.process_time() - cpu,
+            }
+        )
+    )
+
+
+def run_loop(env):
+    result = subprocess.run(
+        [PYTHON, "-m", "benchmarks.fanout", "_loop"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# --- The pipeline: scan + Celery workers ----------------------------------------------------
+
+
+def celery_app():
+    from celery import Celery
+
+    return Celery("bench", broker=BENCH_REDIS)
+
+
+def start_worker(processes, env, concurrency):
+    app = celery_app()
+    hostname = f"bench-{os.getpid()}@%h"
+    proc = processes.start(
+        [
+            str(BIN / "celery"),
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            str(concurrency),
+            "--loglevel",
+            "WARNING",
+            "--hostname",
+            hostname,
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        env=env,
+        log=WORK / "worker.log",
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the worker exited; see {WORK / 'worker.log'}")
+        with app.connection_for_write(BENCH_REDIS) as connection:
+            answered = app.control.ping(timeout=0.5, connection=connection)
+        if answered and len(children(proc.pid)) >= concurrency:
+            return proc
+        time.sleep(0.5)
+    raise RuntimeError("the Celery worker did not answer a ping within 60s")
+
+
+def delivery_counts():
+    import psycopg
+
+    with psycopg.connect(database_url()) as conn:
+        rows = conn.execute(
+            "SELECT status, count(*) FROM notifications_delivery "
+            "WHERE kind = 'meeting_link' GROUP BY status"
+        ).fetchall()
+    return dict(rows)
+
+
+def run_pipeline(processes, env, sink, registrations, concurrency):
+    worker = start_worker(processes, env, concurrency)
+    try:
+        pool = children(worker.pid)
+        pids = [worker.pid, *pool]
+        cpu_before = {pid: cpu_seconds(pid) for pid in pids}
+        started = time.monotonic()
+        # Exactly what beat sends every minute.
+        # Celery prefers CELERY_BROKER_URL from the environment over its own setting, so the
+        # connection to the bench broker is explicit.
+        app = celery_app()
+        with app.connection_for_write(BENCH_REDIS) as connection:
+            app.send_task("notifications.tasks.scan", connection=connection)
+        finished = sink.wait_for(registrations, timeout=1800)
+        seconds = finished - started
+        time.sleep(1)  # let the last task record its outcome before reading counts
+        cpu = sum(cpu_seconds(pid) - cpu_before[pid] for pid in pids)
+        rss = {pid: peak_rss_mb(pid) for pid in pool}
+        parent_rss = peak_rss_mb(worker.pid)
+    finally:
+        processes.stop(worker, timeout=30)
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "pool_peak_rss_mb": sorted(rss.values()),
+        "parent_peak_rss_mb": parent_rss,
+        "deliveries": delivery_counts(),
+    }
+
+
+def measure(size, concurrency):
+    WORK.mkdir(parents=True, exist_ok=True)
+    with Processes() as processes:
+        sink = Sink(processes).start()
+        env = production_env(
+            EMAIL_URL=f"smtp://127.0.0.1:{sink.port}",
+            SITE_URL="https://events.example.org",
+            DEFAULT_FROM_EMAIL="Convene <events@example.org>",
+        )
+        say(f"\n[{size} registrants] seeding")
+        prepare(env, size)
+
+        say(f"[{size} registrants] loop: one process, one SMTP connection")
+        loop = run_loop(env)
+        loop_counts = sink.counts()
+        sink.stop()
+        if loop["sent"] != size or loop_counts[0] != size:
+            raise RuntimeError(f"loop sent {loop['sent']}, sink got {loop_counts}")
+        say(f"  {loop['seconds']:.1f}s, {loop['cpu_seconds'] * 1000 / size:.2f} ms CPU/message")
+
+        sink = Sink(processes).start()
+        env["EMAIL_URL"] = f"smtp://127.0.0.1:{sink.port}"
+        say(f"[{size} registrants] pipeline: scan + worker ({concurrency} processes)")
+        pipeline = run_pipeline(processes, env, sink, size, concurrency)
+        pipeline["sink"] = sink.counts()
+        say(
+            f"  {pipeline['seconds']:.1f}s, "
+            f"{pipeline['cpu_seconds'] * 1000 / size:.2f} ms CPU/message, "
+            f"peak RSS {', '.join(f'{mb:.0f}' for mb in pipeline['pool_peak_rss_mb'])} MB, "
+            f"sink {pipeline['sink']}, outbox {pipeline['deliveries']}"
+        )
+    return {"size": size, "loop": loop, "pipeline": pipeline}
+
+
+def report(results, concurrency):
+    say("")
+    say(f"Machine: {machine_summary()}")
+    say(f"One Celery worker, prefork pool of {concurrency}; sink in its own process")
+    say("")
+    say(
+        f"{'registrants':>12}{'loop s':>9}{'pipeline s':>12}{'ratio':>8}{'CPU ms/msg':>12}"
+        f"{'loop CPU':>10}{'peak RSS MB (pool)':>22}{'sent/dupes':>13}"
+    )
+    failures = []
+    for r in results:
+        size, loop, pipe = r["size"], r["loop"], r["pipeline"]
+        ratio = pipe["seconds"] / loop["seconds"]
+        cpu_ms = pipe["cpu_seconds"] * 1000 / size
+        messages, distinct = pipe["sink"]
+        sent = pipe["deliveries"].get("sent", 0)
+        say(
+            f"{size:>12}{loop['seconds']:9.1f}{pipe['seconds']:12.1f}{ratio:8.2f}{cpu_ms:12.2f}"
+            f"{loop['cpu_seconds'] * 1000 / size:10.2f}"
+            f"{' / '.join(f'{mb:.0f}' for mb in pipe['pool_peak_rss_mb']):>22}"
+            f"{f'{sent}/{messages - distinct}':>13}"
+        )
+        if messages != size or distinct != size or sent != size:
+            failures.append(f"{size}: sink {messages} messages, {distinct} distinct, {sent} sent")
+    largest = results[-1]
+    ratio = largest["pipeline"]["seconds"] / largest["loop"]["seconds"]
+    cpu_ms = largest["pipeline"]["cpu_seconds"] * 1000 / largest["size"]
+    peaks = [max(r["pipeline"]["pool_peak_rss_mb"]) for r in results]
+    say("")
+    checks = [
+        (f"end-to-end {ratio:.2f} x the loop (budget <= 0.70)", ratio <= 0.7),
+        (f"worker CPU {cpu_ms:.2f} ms per message (budget <= 5)", cpu_ms <= 5),
+        (f"worker peak RSS {max(peaks):.0f} MB (budget <= 100)", max(peaks) <= 100),
+    ]
+    if len(results) > 1:
+        growth = peaks[-1] - peaks[0]
+        checks.append(
+            (
+                f"RSS growth {results[0]['size']} -> {results[-1]['size']}: {growth:+.1f} MB "
+                "(budget: flat, <= 10 MB)",
+                growth <= 10,
+            )
+        )
+    for text, ok in checks:
+        say(f"  {'PASS' if ok else 'FAIL'}  {text}")
+    for failure in failures:
+        say(f"  FAIL  every registrant exactly once: {failure}")
+    return 0 if all(ok for _, ok in checks) and not failures else 1
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["_seed"]:
+        return _seed(int(argv[1]))
+    if argv[:1] == ["_loop"]:
+        return _loop()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000", help="comma-separated registrant counts")
+    parser.add_argument("--concurrency", type=int, default=2, help="worker pool processes")
+    opts = parser.parse_args(argv)
+    results = [measure(int(size), opts.concurrency) for size in opts.sizes.split(",")]
+    return report(results, opts.concurrency)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
