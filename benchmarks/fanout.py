@@ -63,6 +63,16 @@ def peak_rss_mb(pid):
     return 0.0
 
 
+def private_mb(pid):
+    """Unique set size: memory only this process holds (forked pool processes share the
+    parent's pages, which RSS counts again in each of them)."""
+    total = 0
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith(("Private_Clean:", "Private_Dirty:")):
+            total += int(line.split()[1])
+    return total / 1024
+
+
 def children(pid):
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -289,6 +299,7 @@ def run_pipeline(processes, env, sink, registrations, concurrency):
         time.sleep(1)  # let the last task record its outcome before reading counts
         cpu = sum(cpu_seconds(pid) - cpu_before[pid] for pid in pids)
         rss = {pid: peak_rss_mb(pid) for pid in pool}
+        private = {pid: private_mb(pid) for pid in pool}
         parent_rss = peak_rss_mb(worker.pid)
     finally:
         processes.stop(worker, timeout=30)
@@ -296,6 +307,7 @@ def run_pipeline(processes, env, sink, registrations, concurrency):
         "seconds": seconds,
         "cpu_seconds": cpu,
         "pool_peak_rss_mb": sorted(rss.values()),
+        "pool_private_mb": sorted(private.values()),
         "parent_peak_rss_mb": parent_rss,
         "deliveries": delivery_counts(),
     }
@@ -329,7 +341,8 @@ def measure(size, concurrency):
         say(
             f"  {pipeline['seconds']:.1f}s, "
             f"{pipeline['cpu_seconds'] * 1000 / size:.2f} ms CPU/message, "
-            f"peak RSS {', '.join(f'{mb:.0f}' for mb in pipeline['pool_peak_rss_mb'])} MB, "
+            f"peak RSS {', '.join(f'{mb:.0f}' for mb in pipeline['pool_peak_rss_mb'])} MB "
+            f"(private {', '.join(f'{mb:.0f}' for mb in pipeline['pool_private_mb'])} MB), "
             f"sink {pipeline['sink']}, outbox {pipeline['deliveries']}"
         )
     return {"size": size, "loop": loop, "pipeline": pipeline}
@@ -342,7 +355,7 @@ def report(results, concurrency):
     say("")
     say(
         f"{'registrants':>12}{'loop s':>9}{'pipeline s':>12}{'ratio':>8}{'CPU ms/msg':>12}"
-        f"{'loop CPU':>10}{'peak RSS MB (pool)':>22}{'sent/dupes':>13}"
+        f"{'loop CPU':>10}{'peak RSS MB (pool)':>22}{'private MB':>12}{'sent/dupes':>13}"
     )
     failures = []
     for r in results:
@@ -355,6 +368,7 @@ def report(results, concurrency):
             f"{size:>12}{loop['seconds']:9.1f}{pipe['seconds']:12.1f}{ratio:8.2f}{cpu_ms:12.2f}"
             f"{loop['cpu_seconds'] * 1000 / size:10.2f}"
             f"{' / '.join(f'{mb:.0f}' for mb in pipe['pool_peak_rss_mb']):>22}"
+            f"{' / '.join(f'{mb:.0f}' for mb in pipe['pool_private_mb']):>12}"
             f"{f'{sent}/{messages - distinct}':>13}"
         )
         if messages != size or distinct != size or sent != size:
