@@ -27,6 +27,7 @@ Kind = Delivery.Kind
 MEETING_KINDS = {Kind.MEETING_LINK, Kind.EVENT_CHANGED}
 # Messages whose .ics removes the entry from the registrant's calendar.
 CANCEL_KINDS = {Kind.CANCELLED, Kind.EVENT_CANCELLED}
+UID_PLACEHOLDER = "uid-of-the-registrant"
 
 
 def site_host():
@@ -147,7 +148,9 @@ def build_message(*, delivery, connection=None, cache=None):
             context["meeting_url"] = event.meeting_url
             context["meeting_details"] = event.meeting_details
         subject, text, html = render_email(delivery.kind, context)
-        ics = _calendar(delivery, status=status, language=language, url=context["event_url"])
+        ics = _calendar(
+            delivery, status=status, language=language, url=context["event_url"], cache=cache
+        )
 
     message = EmailMultiAlternatives(
         subject=subject,
@@ -167,7 +170,7 @@ def build_message(*, delivery, connection=None, cache=None):
     return message
 
 
-def _calendar(delivery, *, status, language, url):
+def _calendar(delivery, *, status, language, url, cache):
     """The .ics for this message, or None where a calendar entry would mislead (waiting
     list, awaiting approval, declined)."""
     kind, event, registration = delivery.kind, delivery.event, delivery.registration
@@ -176,14 +179,24 @@ def _calendar(delivery, *, status, language, url):
         return None
     cancelled = kind in CANCEL_KINDS
     meeting = kind in MEETING_KINDS
-    return build_calendar(
-        event=event,
-        uid=calendar_uid(event=event, registration=registration),
-        sequence=calendar_sequence(kind, event),
-        method="CANCEL" if cancelled else "PUBLISH",
-        cancelled=cancelled or event.status == Event.Status.CANCELLED,
-        meeting_url=event.meeting_url if meeting else "",
-        meeting_details=event.meeting_details if meeting else "",
-        language=language,
-        url=url,
-    )
+    options = {
+        "event": event,
+        "sequence": calendar_sequence(kind, event),
+        "method": "CANCEL" if cancelled else "PUBLISH",
+        "cancelled": cancelled or event.status == Event.Status.CANCELLED,
+        "meeting_url": event.meeting_url if meeting else "",
+        "meeting_details": event.meeting_details if meeting else "",
+        "language": language,
+        "url": url,
+    }
+    uid = calendar_uid(event=event, registration=registration)
+    uid_line = f"UID:{uid}".encode()
+    if len(uid_line) > 75:  # folded over two lines: no simple swap
+        return build_calendar(uid=uid, **options)
+    # Building a calendar (VTIMEZONE transitions, serialisation) costs more than the rest of
+    # the message, and within a batch only the UID differs between registrants: build once
+    # per event, kind and language, then swap the UID line in.
+    key = ("ics", event.pk, event.sequence, kind, language, url)
+    if key not in cache:
+        cache[key] = build_calendar(uid=UID_PLACEHOLDER, **options)
+    return cache[key].replace(f"UID:{UID_PLACEHOLDER}".encode(), uid_line, 1)

@@ -178,3 +178,14 @@ def test_resend_queues_a_new_version_of_the_confirmation(event, travel):
     registration_services.resend_confirmation(registration=ana)
     assert [m.subject.split(":")[0] for m in mail.outbox] == ["Registration confirmed"] * 3
     assert sorted(ana.deliveries.values_list("version", flat=True)) == [0, 1, 2]
+
+
+def test_each_registrant_has_their_own_calendar_entry(event, travel):
+    travel(STARTS - timedelta(days=2))
+    ana = register(event, "ana@example.org")
+    ben = register(event, "ben@example.org")
+    travel(SEND_AT + timedelta(minutes=1))
+    send_links()  # both links in one batch
+    for person in (ana, ben):
+        uids = {ics_field(calendar_of(m), "UID") for m in mail.outbox if m.to == [person.email]}
+        assert uids == {f"event-{event.pk}-registration-{person.pk}@127.0.0.1"}
