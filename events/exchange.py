@@ -87,6 +87,9 @@ def _text(value, key, *, required=False):
         return ""
     if not isinstance(value, str) or (required and not value.strip()):
         raise EventDataError(key, "required text" if required else f"{value!r} is not text")
+    if "\x00" in value:
+        # PostgreSQL cannot store NUL in text; refuse it here rather than fail mid-import.
+        raise EventDataError(key, "contains a NUL character")
     return value
 
 
@@ -163,6 +166,7 @@ def import_event(data, *, base_dir):
         if key not in data:
             raise EventDataError(key, "missing (required)")
     values = {**OPTIONAL, **data}
+    slug = _text(values["slug"], "slug", required=True)
 
     zone = values["timezone"]
     if not isinstance(zone, str) or zone not in zoneinfo.available_timezones():
@@ -220,10 +224,10 @@ def import_event(data, *, base_dir):
     documents = _parse_documents(values["documents"], Path(base_dir))
 
     with transaction.atomic():
-        event = Event.objects.select_for_update().filter(slug=values["slug"]).first()
+        event = Event.objects.select_for_update().filter(slug=slug).first()
         created = event is None
         if created:
-            event = Event(slug=values["slug"])
+            event = Event(slug=slug)
         changed = [name for name, value in fields.items() if getattr(event, name) != value]
         for name, value in fields.items():
             setattr(event, name, value)
