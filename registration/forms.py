@@ -33,7 +33,11 @@ def validate_single_line(value):
 @functools.cache
 def _country_choices_in(language):
     with translation.override(language):
-        return (("", str(_("Choose a country"))), *((code, str(name)) for code, name in countries))
+        names = [(code, str(name)) for code, name in countries]
+        placeholder = str(_("Choose a country"))
+    # Sorted by the names as this language writes them (accents folded), not by English.
+    names.sort(key=lambda item: unicodedata.normalize("NFKD", item[1]).casefold())
+    return (("", placeholder), *names)
 
 
 def country_choices():
