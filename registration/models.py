@@ -4,6 +4,7 @@ import secrets
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from events.languages import UN_LANGUAGES
 from events.models import Event
@@ -31,7 +32,7 @@ class Registration(models.Model):
         WAITLISTED = "waitlisted", _("Waiting list")
         PENDING_APPROVAL = "pending_approval", _("Awaiting approval")
         REJECTED = "rejected", _("Rejected")
-        CANCELLED = "cancelled", _("Cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("registration status", "Cancelled")
 
     class Affiliation(models.TextChoices):
         MEMBER_STATE = "member_state", _("Member State")

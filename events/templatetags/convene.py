@@ -1,6 +1,7 @@
 from django import template
 from django.conf import settings
 from django.urls import translate_url
+from django.utils.translation import get_language
 
 register = template.Library()
 
@@ -19,3 +20,13 @@ def translate_path(path, language):
         if path.startswith(prefix):
             return f"/{language}/{path[len(prefix) :]}"
     return translate_url(path, language)
+
+
+# How each language separates the items of a list (locale data, not a translation).
+_LIST_SEPARATORS = {"ar": "، ", "zh-hans": "、"}
+
+
+@register.filter
+def join_list(items):
+    """Join names with the current language's separator: "a, b" / "a، b" / "a、b"."""
+    return _LIST_SEPARATORS.get(get_language(), ", ").join(str(item) for item in items)

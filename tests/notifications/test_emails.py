@@ -189,3 +189,18 @@ def test_each_registrant_has_their_own_calendar_entry(event, travel):
     for person in (ana, ben):
         uids = {ics_field(calendar_of(m), "UID") for m in mail.outbox if m.to == [person.email]}
         assert uids == {f"event-{event.pk}-registration-{person.pk}@127.0.0.1"}
+
+
+def test_chinese_and_arabic_emails_list_languages_with_their_own_separator(event, travel):
+    event.interpretation_languages = ["en", "fr", "es"]
+    event.save()
+    travel(STARTS - timedelta(days=2))
+    register(event, "li@example.org", language="zh-hans")
+    register(event, "amal@example.org", language="ar")
+    register(event, "ana@example.org", language="en")
+    chinese = message_to("li@example.org", "").body
+    arabic = message_to("amal@example.org", "").body
+    english = message_to("ana@example.org", "").body
+    assert "、" in chinese and "、" not in english
+    assert "، " in arabic
+    assert "English, French, Spanish" in english
