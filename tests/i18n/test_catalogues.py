@@ -37,7 +37,9 @@ def is_attendee_facing(entry):
 def catalogue(code):
     path = LOCALE_DIR / to_locale(code) / "LC_MESSAGES" / "django.po"
     if not path.exists():
-        pytest.skip(f"{path.relative_to(settings.BASE_DIR)} does not exist yet")
+        pytest.fail(
+            f"{path.relative_to(settings.BASE_DIR)} is missing: every UN language needs its catalogue"
+        )
     return polib.pofile(str(path))
 
 
