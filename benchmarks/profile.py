@@ -34,7 +34,6 @@ def main():
     django.setup()
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     client = Client(HTTP_HOST="127.0.0.1")
     page = f"/en/events/{SLUG}/"
@@ -78,7 +77,14 @@ def main():
         for _ in range(opts.requests):
             call()
         plain_ms = (time.process_time() - started) * 1000 / opts.requests
-        with CaptureQueriesContext(connection) as queries:
+        # An execute wrapper, not CaptureQueriesContext: each request resets the query log.
+        queries = []
+
+        def record(execute, sql, params, many, context, queries=queries):
+            queries.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(record):
             call()
         profiler = cProfile.Profile()
         started = time.process_time()
@@ -95,8 +101,8 @@ def main():
             f"({cpu_ms:.1f} ms under the profiler) ====="
         )
         print(f"{len(queries)} queries:")
-        for query in queries.captured_queries:
-            print("   ", query["sql"][:160])
+        for sql in queries:
+            print("   ", sql[:160])
         print(out.getvalue())
 
 
