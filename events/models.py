@@ -52,9 +52,19 @@ class Translatable(models.Model):
         abstract = True
 
     def translated(self, field, language=None):
-        language = language or get_language() or "en"
-        text = (self.translations or {}).get(language, {}).get(field)
-        return text if text else getattr(self, field)
+        return self.translated_with_language(field, language)[0]
+
+    def translated_with_language(self, field, language=None):
+        """(text, language code of that text): the visitor's language where the organiser gave
+        it, else the English text with "en", so a page can mark the fallback (WCAG 3.1.2)."""
+        return translated_value(self.translations, field, getattr(self, field), language)
+
+
+def translated_value(translations, field, english, language=None):
+    """Translatable's lookup on plain values (rows read with .values())."""
+    language = language or get_language() or "en"
+    text = (translations or {}).get(language, {}).get(field)
+    return (text, language) if text else (english, "en")
 
 
 class Event(Translatable):

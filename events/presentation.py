@@ -1,6 +1,8 @@
 """What the public pages show of an event, in the visitor's language and the event's zone.
 
-Everything here reads the event and its prefetched rows only: no queries of its own.
+Everything here reads the event and rows the view fetched; the two queries of the event page
+besides the event itself are here too (`agenda_values`, `document_rows`), so the page stays
+at three queries however long the agenda.
 """
 
 import functools
@@ -10,13 +12,16 @@ from datetime import UTC
 import markdown
 import nh3
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
-from django.utils import formats
+from django.utils import formats, translation
 from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from events import ics
 from events.languages import UN_LANGUAGES
+from events.models import AgendaItem, Document, translated_value
 
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
@@ -35,6 +40,43 @@ def outcome_lines(text):
     return [_BULLET.sub("", line).strip() for line in (text or "").splitlines() if line.strip()]
 
 
+@functools.lru_cache(maxsize=32)
+def _is_bidi(language):
+    try:
+        return translation.get_language_info(language)["bidi"]
+    except KeyError:
+        return False
+
+
+def language_attrs(language, page_language=None, *, always=False):
+    """' lang="en" dir="ltr"' for text in `language` on a page in `page_language`: nothing when
+    they are the same (unless `always`), dir only when the direction differs (WCAG 3.1.2)."""
+    page_language = page_language or translation.get_language() or "en"
+    if language == page_language and not always:
+        return ""
+    attrs = f' lang="{language}"'
+    if _is_bidi(language) != _is_bidi(page_language):
+        attrs += ' dir="rtl"' if _is_bidi(language) else ' dir="ltr"'
+    return mark_safe(attrs)  # noqa: S308 - language codes from our own list, no user input
+
+
+class Localised:
+    """Organiser text with the language it is in; `attrs` marks an English fallback."""
+
+    __slots__ = ("attrs", "language", "text")
+
+    def __init__(self, text, language, page_language):
+        self.text = text
+        self.language = language
+        self.attrs = language_attrs(language, page_language)
+
+    def __str__(self):
+        return str(self.text)
+
+    def __bool__(self):
+        return bool(self.text)
+
+
 def _utc_iso(value):
     return value.astimezone(UTC).isoformat() if value else ""
 
@@ -43,55 +85,184 @@ def _local_time(value, zone):
     return formats.time_format(value.astimezone(zone), "TIME_FORMAT") if value else ""
 
 
-class AgendaRow:
-    """One agenda item, its times already formatted in the event's zone: the template does
-    no per-row filter work, so a 300-item agenda stays cheap to render."""
+def _time_html(value, text):
+    return format_html('<time datetime="{}">{}</time>', _utc_iso(value), text)
 
-    def __init__(self, item, zone):
-        self.item = item
-        self.title = item.translated("title")
-        self.description = item.translated("description")
-        self.starts_utc = _utc_iso(item.starts_at)
-        self.ends_utc = _utc_iso(item.ends_at)
-        self.starts_local = _local_time(item.starts_at, zone)
-        self.ends_local = _local_time(item.ends_at, zone)
-        self.speakers = item.speakers.all()
+
+AGENDA_VALUES = (
+    "id",
+    "starts_at",
+    "ends_at",
+    "title",
+    "description",
+    "translations",
+    "speakers__name",
+    "speakers__title",
+    "speakers__organisation",
+)
+
+
+def agenda_values(event_id):
+    """The agenda with its speakers in ONE query: a row per (item, speaker), in page order."""
+    return list(
+        AgendaItem.objects.filter(event_id=event_id)
+        .order_by("starts_at", "position", "pk", "speakers__name")
+        .values_list(*AGENDA_VALUES)
+    )
+
+
+def _speaker_line(name, title, organisation):
+    rest = "".join(f", {part}" for part in (title, organisation) if part)
+    return (name, rest)
+
+
+class AgendaRow:
+    """One agenda item, its times and speakers already formatted: the template does no
+    per-row filter or loop work, so a 300-item agenda stays cheap to render."""
+
+    __slots__ = (
+        "description",
+        "ends_local",
+        "ends_utc",
+        "speakers_html",
+        "starts_local",
+        "starts_utc",
+        "title",
+    )
+
+    def __init__(self, row, speakers, zone, language):
+        _id, starts_at, ends_at, title, description, translations = row[:6]
+        self.title = Localised(*translated_value(translations, "title", title, language), language)
+        self.description = Localised(
+            *translated_value(translations, "description", description, language), language
+        )
+        self.starts_utc = _utc_iso(starts_at)
+        self.ends_utc = _utc_iso(ends_at)
+        self.starts_local = _local_time(starts_at, zone)
+        self.ends_local = _local_time(ends_at, zone)
+        self.speakers_html = (
+            format_html(
+                '<ul class="list-unstyled small agenda-speakers">{}</ul>',
+                format_html_join("", '<li><span class="fw-semibold">{}</span>{}</li>', speakers),
+            )
+            if speakers
+            else ""
+        )
+
+
+def agenda_rows(values, zone, language):
+    rows, current, speakers = [], None, []
+    for row in values:
+        if current is None or row[0] != current[0]:
+            if current is not None:
+                rows.append(AgendaRow(current, speakers, zone, language))
+            current, speakers = row, []
+        if row[6]:
+            speakers.append(_speaker_line(*row[6:9]))
+    if current is not None:
+        rows.append(AgendaRow(current, speakers, zone, language))
+    return rows
+
+
+class DocumentRow:
+    __slots__ = ("attrs", "kind", "language", "language_name", "size", "title", "url")
+
+    def __init__(self, row, url, page_language):
+        pk, kind, self.title, self.language, size = row
+        self.attrs = language_attrs(self.language, page_language, always=True)
+        self.url = f"{url[: -len('0/')]}{pk}/"  # url ends in the placeholder pk 0
+        self.kind = _DOCUMENT_KINDS.get(kind, kind)
+        self.language_name = _LANGUAGE_NAMES.get(self.language, self.language)
+        self.size = filesizeformat(size)
+
+
+_DOCUMENT_KINDS = dict(Document.Kind.choices)
+_LANGUAGE_NAMES = dict(UN_LANGUAGES)
+
+
+def document_rows(event):
+    """The documents of an event as the page lists them (one query, only what it shows)."""
+    language = translation.get_language()
+    # One reverse() for all rows: the document's pk is the only part that differs.
+    url = reverse("events:document", kwargs={"slug": event.slug, "pk": 0})
+    rows = (
+        Document.objects.filter(event_id=event.pk)
+        .order_by("position", "pk")
+        .values_list("pk", "kind", "title", "language", "size")
+    )
+    return [DocumentRow(row, url, language) for row in rows]
 
 
 class EventPage:
-    """An Event as the public page shows it (the view passes `request` for absolute URLs)."""
+    """An Event as the public pages show it (the view passes `request` for absolute URLs, and
+    the agenda and documents it fetched for the event page)."""
 
-    def __init__(self, event, request=None):
+    def __init__(self, event, request=None, *, agenda=None, documents=None):
         self.event = event
         self.request = request
+        self.language = translation.get_language() or "en"
+        self._agenda_values = agenda or []
+        self.documents = documents or []
 
     @property
     def stamp(self):
         return self.event.updated_at.isoformat()
 
+    def _localised(self, field):
+        return Localised(*self.event.translated_with_language(field, self.language), self.language)
+
     @cached_property
     def title(self):
-        return self.event.translated("title")
+        return self._localised("title")
 
     @cached_property
     def summary(self):
-        return self.event.translated("summary")
+        return self._localised("summary")
 
     @cached_property
-    def description_html(self):
-        return render_markdown(self.event.translated("description"))
+    def description(self):
+        text, language = self.event.translated_with_language("description", self.language)
+        return Localised(render_markdown(text), language, self.language)
 
     @cached_property
     def outcomes(self):
-        return outcome_lines(self.event.translated("expected_outcomes"))
+        text, language = self.event.translated_with_language("expected_outcomes", self.language)
+        return Localised(outcome_lines(text), language, self.language)
 
     @property
     def tz_name(self):
         return self.event.timezone
 
     @cached_property
-    def crosses_midnight(self):
-        return self.event.local_starts_at.date() != self.event.local_ends_at.date()
+    def when(self):
+        """The event's date and times in its zone and in UTC, as safe HTML parts for the
+        translatable sentences of the templates (the locale's own date and time formats)."""
+        event = self.event
+        zone = event.tz
+        start, end = event.starts_at.astimezone(zone), event.ends_at.astimezone(zone)
+        if start.date() != end.date():
+            end_text = formats.date_format(end, "DATETIME_FORMAT")
+        else:
+            end_text = formats.time_format(end, "TIME_FORMAT")
+        utc_start, utc_end = event.starts_at.astimezone(UTC), event.ends_at.astimezone(UTC)
+        return {
+            "date": format_html(
+                '<time datetime="{}">{}</time>',
+                start.date().isoformat(),
+                formats.date_format(start, "DATE_FORMAT"),
+            ),
+            "start": _time_html(start, formats.time_format(start, "TIME_FORMAT")),
+            "end": _time_html(end, end_text),
+            "zone": format_html(
+                '<abbr class="event-zone" title="{}">{}</abbr>', event.timezone, start.tzname()
+            ),
+            "place": event.timezone,
+            "utc_date": formats.date_format(utc_start, "DATE_FORMAT"),
+            "utc_start": f"{utc_start:%H:%M}",
+            "utc_end": f"{utc_end:%H:%M}",
+            "starts_utc": _utc_iso(event.starts_at),
+            "ends_utc": _utc_iso(event.ends_at),
+        }
 
     @cached_property
     def interpretation_languages(self):
@@ -100,12 +271,7 @@ class EventPage:
 
     @cached_property
     def agenda(self):
-        zone = self.event.tz
-        return [AgendaRow(item, zone) for item in self.event.agenda_items.all()]
-
-    @cached_property
-    def documents(self):
-        return list(self.event.documents.all())
+        return agenda_rows(self._agenda_values, self.event.tz, self.language)
 
     @cached_property
     def url(self):

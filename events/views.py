@@ -7,9 +7,26 @@ from django.views.decorators.http import require_safe
 from events import cache as event_cache
 from events import ics
 from events.models import Document, Event
-from events.presentation import EventPage
+from events.presentation import EventPage, agenda_values, document_rows
 
 PUBLIC_STATUSES = [Event.Status.PUBLISHED, Event.Status.CANCELLED]
+
+# What the event page reads of the event row: never the meeting link (it is secret anyway)
+# nor the long texts no page shows.
+PAGE_FIELDS = [
+    "slug",
+    "title",
+    "summary",
+    "description",
+    "expected_outcomes",
+    "translations",
+    "organiser",
+    "timezone",
+    "format",
+    "venue",
+    "interpretation_languages",
+    *event_cache.SNAPSHOT_FIELDS,
+]
 
 
 def _visible_event(request, slug, queryset=None):
@@ -44,20 +61,20 @@ def past_events(request):
 
 @require_safe
 def event_detail(request, slug):
-    """The public event page, in four queries however long the agenda (the event with its
-    seats taken, agenda items, their speakers, documents). Anonymous visitors mostly get the
-    cached page (events/cache.py), from the middleware or from here."""
+    """The public event page, in three queries however long the agenda (the event with its
+    seats taken, the agenda with its speakers, the documents). Anonymous visitors mostly get
+    the cached page (events/cache.py), from the middleware or from here."""
     language = translation.get_language()
     cacheable = event_cache.cacheable(request)
     if cacheable and not getattr(request, "event_page_cache_missed", False):
         html = event_cache.cached_page(request, slug=slug, language=language)
         if html is not None:
             return HttpResponse(html)
-    queryset = event_cache.with_confirmed_count(Event.objects).prefetch_related(
-        "agenda_items__speakers", "documents"
-    )
+    queryset = event_cache.with_confirmed_count(Event.objects.only(*PAGE_FIELDS))
     event = _visible_event(request, slug, queryset)
-    page = EventPage(event, request=request)
+    page = EventPage(
+        event, request=request, agenda=agenda_values(event.pk), documents=document_rows(event)
+    )
     html = render_to_string(
         "events/event_detail.html",
         {"page": page, "event": event, "status_marker": event_cache.STATUS_MARKER},

@@ -1,3 +1,4 @@
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -33,11 +34,11 @@ def register(event, n, status=Registration.Status.CONFIRMED):
 
 def test_june_event_shows_new_york_daylight_time_and_utc(client, june_event):
     html = page_text(client, "/en/events/june-event/")
-    assert "Friday 25 June 2021" in html
+    assert '<time datetime="2021-06-25">June 25, 2021</time>' in html
     assert "12:30 p.m." in html
     assert ">EDT</abbr>" in html
     assert "EST" not in html
-    assert "25 June 2021, 16:30\u201318:00 UTC" in html
+    assert "June 25, 2021, 16:30\u201318:00 UTC" in html
 
 
 def test_january_event_shows_new_york_standard_time_and_utc(client):
@@ -47,11 +48,32 @@ def test_january_event_shows_new_york_standard_time_and_utc(client):
         ends_at=datetime(2022, 1, 14, 19, 0, tzinfo=UTC),
     )
     html = page_text(client, "/en/events/january-event/")
-    assert "Friday 14 January 2022" in html
+    assert '<time datetime="2022-01-14">Jan. 14, 2022</time>' in html
     assert "12:30 p.m." in html
     assert ">EST</abbr>" in html
     assert "EDT" not in html
-    assert "14 January 2022, 17:30\u201319:00 UTC" in html
+    assert "Jan. 14, 2022, 17:30\u201319:00 UTC" in html
+
+
+@pytest.mark.parametrize(
+    ("language", "date", "wrong"),
+    [
+        ("zh-hans", "2021\u5e746\u670825\u65e5", "\u516d\u6708 2021"),  # not "六月 2021"
+        ("ru", "25 \u0438\u044e\u043d\u044f 2021", "\u0418\u044e\u043d\u044c 2021"),
+        ("fr", "25 juin 2021", "Vendredi"),
+    ],
+)
+def test_dates_follow_the_page_language_with_zone_and_utc(
+    client, june_event, language, date, wrong
+):
+    html = page_text(client, f"/{language}/events/june-event/")
+    assert f'<time datetime="2021-06-25">{date}' in html
+    assert wrong not in html
+    assert ">EDT</abbr>" in html
+    assert "16:30\u201318:00 UTC" in html
+    assert ">14:00</time>" in html  # 24-hour times where the language uses them
+    list_html = page_text(client, f"/{language}/events/past/")
+    assert f'<time datetime="2021-06-25">{date}' in list_html and ">EDT</abbr>" in list_html
 
 
 def test_page_carries_utc_instants_for_the_visitors_local_time_script(client, june_event):
@@ -110,7 +132,15 @@ def test_expected_outcomes_are_a_list(client, event):
 
 def test_interpretation_languages_and_format_are_shown(client, event):
     html = page_text(client, "/en/events/side-event/")
-    assert "Arabic, Chinese, English, French, Russian, Spanish" in html
+    languages = re.search(r'<ul class="[^"]*interpretation-languages">(.*?)</ul>', html).group(1)
+    assert re.findall(r"<li[^>]*>([^<]+)</li>", languages) == [
+        "Arabic",
+        "Chinese",
+        "English",
+        "French",
+        "Russian",
+        "Spanish",
+    ]
     assert "Virtual" in html
 
 
@@ -197,13 +227,44 @@ def test_visitor_language_shows_translated_title_with_english_fallback(client, e
     assert "La société civile et les prisons" not in page_text(client, "/en/events/side-event/")
 
 
+def test_english_fallback_is_marked_as_english(client, event):
+    """WCAG 3.1.2: text that falls back to English says so, and reads left to right in Arabic."""
+    event.translations = {"fr": {"title": "La société civile et les prisons"}}
+    event.save()
+    item = add_agenda(event, 1)[0]
+    item.translations = {"ar": {"title": "الكلمة الافتتاحية"}}
+    item.save()
+    french = page_text(client, "/fr/events/side-event/")
+    assert '<h1 id="event-title" class="event-title">La société civile' in french
+    assert '<p class="lead" lang="en">How civil society' in french
+    assert '<div class="event-description" lang="en"><p>A <strong>panel' in french
+    assert '<ul class="event-outcomes" lang="en">' in french
+    assert '<h3 class="h6 mb-1" lang="en">Agenda item 0</h3>' in french
+
+    arabic = page_text(client, "/ar/events/side-event/")
+    assert 'class="event-title" lang="en" dir="ltr">Civil society and prisons</h1>' in arabic
+    assert '<h3 class="h6 mb-1">الكلمة الافتتاحية</h3>' in arabic
+
+    english = page_text(client, "/en/events/side-event/")
+    assert '<h3 class="h6 mb-1">Agenda item 0</h3>' in english  # nothing to mark in English
+
+
+def test_calendar_links_opening_a_new_tab_say_so(client, event):
+    html = page_text(client, "/en/events/side-event/")
+    for name in ("Add to Google Calendar", "Add to Outlook"):
+        assert (
+            f'target="_blank">{name}<span class="visually-hidden"> (opens in a new tab)</span></a>'
+            in html
+        )
+
+
 @pytest.mark.parametrize("agenda_length", [3, 300])
 def test_event_page_queries_do_not_grow_with_the_agenda(
     client, event, agenda_length, django_assert_max_num_queries
 ):
     add_agenda(event, agenda_length)
     event_cache.bump_event(event.pk)
-    # The event with its seats taken, agenda items, their speakers, documents.
-    with django_assert_max_num_queries(4):
+    # The event with its seats taken, the agenda with its speakers, the documents.
+    with django_assert_max_num_queries(3):
         html = page_text(client, "/en/events/side-event/?nocache=1")
     assert html.count('class="agenda-item"') == agenda_length
