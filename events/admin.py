@@ -17,8 +17,13 @@ import zoneinfo
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.html import conditional_escape, format_html
@@ -154,6 +159,30 @@ def _zone_help(zone):
     return gettext("In the event's time zone, %(zone)s.") % {"zone": zone}
 
 
+# Offered first in the time-zone select: where UN side events mostly happen. Every other
+# IANA zone follows; the model's validator still checks the value.
+COMMON_ZONES = [
+    "America/New_York",
+    "Europe/Geneva",
+    "Europe/Vienna",
+    "Africa/Nairobi",
+    "Asia/Bangkok",
+    "America/Santiago",
+    "Asia/Beirut",
+    "Europe/Paris",
+    "Europe/London",
+    "UTC",
+]
+
+
+def _zone_choices():
+    zones = sorted(zoneinfo.available_timezones())
+    return [
+        (_("Common time zones"), [(zone, zone) for zone in COMMON_ZONES]),
+        (_("All time zones"), [(zone, zone) for zone in zones]),
+    ]
+
+
 EventFormBase = type(forms.ModelForm)(
     "EventFormBase", (TranslationsFormMixin, forms.ModelForm), _translation_form_fields(Event)
 )
@@ -166,6 +195,16 @@ class EventAdminForm(EventFormBase):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "timezone" in self.fields:
+            self.fields["timezone"].widget = forms.Select(choices=_zone_choices())
+        if "status" in self.fields and self.instance.status != Event.Status.CANCELLED:
+            # Cancelling emails every registrant: it goes through the "Cancel this event"
+            # button or action, which ask first, never through a select saved in passing.
+            self.fields["status"].choices = [
+                choice
+                for choice in self.fields["status"].choices
+                if choice[0] != Event.Status.CANCELLED
+            ]
         zone = timezone.get_current_timezone_name()
         for name in EVENT_DATETIME_FIELDS:
             if name in self.fields:
@@ -272,17 +311,38 @@ def unpublish_events(modeladmin, request, queryset):
     )
 
 
-@admin.action(
-    description=_("Cancel the selected events (registrants are told)"), permissions=["change"]
-)
-def cancel_events(modeladmin, request, queryset):
-    done = sum(services.cancel_event(event=event) for event in queryset)
+def _cancel_confirmation(modeladmin, request, events, *, single):
+    """The page that asks before cancelling (Django's delete confirmation, for cancelling)."""
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": gettext("Are you sure?"),
+        "opts": modeladmin.model._meta,
+        "events": events,
+        "single": single,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/events/event/cancel_confirmation.html", context)
+
+
+def _cancel(modeladmin, request, events):
+    done = sum(services.cancel_event(event=event) for event in events)
     modeladmin.message_user(
         request,
         ngettext("%(count)d event cancelled.", "%(count)d events cancelled.", done)
         % {"count": done},
         messages.WARNING,
     )
+
+
+@admin.action(
+    description=_("Cancel the selected events (registrants are told)"), permissions=["change"]
+)
+def cancel_events(modeladmin, request, queryset):
+    """Asks first (every registrant is emailed and it cannot be undone); cancels on "yes"."""
+    if request.POST.get("post") != "yes":
+        return _cancel_confirmation(modeladmin, request, list(queryset), single=False)
+    _cancel(modeladmin, request, queryset)
+    return None
 
 
 @admin.register(Event)
@@ -439,12 +499,38 @@ class EventAdmin(admin.ModelAdmin):
             '<a href="{}" target="_blank" rel="noopener">{}</a>', obj.get_absolute_url(), text
         )
 
+    # --- cancelling one event, from its change form ---
+    def get_urls(self):
+        urls = [
+            path(
+                "<path:object_id>/cancel/",
+                self.admin_site.admin_view(self.cancel_view),
+                name="events_event_cancel",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def cancel_view(self, request, object_id):
+        """GET asks (the confirmation page); POST with post=yes cancels and goes back."""
+        event = self.get_object(request, object_id)
+        if event is None or not self.has_change_permission(request, event):
+            raise PermissionDenied
+        change_url = reverse("admin:events_event_change", args=[event.pk])
+        if event.status == Event.Status.CANCELLED:
+            return redirect(change_url)
+        if request.method == "POST" and request.POST.get("post") == "yes":
+            _cancel(self, request, [event])
+            return redirect(change_url)
+        return _cancel_confirmation(self, request, [event], single=True)
+
     # --- change form ---
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         obj = self.get_object(request, object_id) if object_id else None
         zone = _zone_from_request(request, obj)
         extra_context = dict(extra_context or {})
         extra_context["event_time_zone"] = zone
+        if obj is not None and obj.status != Event.Status.CANCELLED:
+            extra_context["cancel_url"] = reverse("admin:events_event_cancel", args=[obj.pk])
         if obj is not None:
             # Panels return safe HTML (format_html & co.); a plain string is shown escaped.
             extra_context["event_panels"] = [

@@ -104,14 +104,19 @@ def test_publish_and_cancel_actions(admin_client, event, django_capture_on_commi
             "/en/admin/events/event/",
             {"action": "publish_events", "_selected_action": [draft.pk]},
         )
-        admin_client.post(
+        confirm = admin_client.post(
             "/en/admin/events/event/",
             {"action": "cancel_events", "_selected_action": [event.pk]},
         )
-        admin_client.post(
-            "/en/admin/events/event/",
-            {"action": "cancel_events", "_selected_action": [event.pk]},
-        )
+        # First the question, and nothing cancelled yet.
+        assert "every registrant is emailed" in confirm.content.decode()
+        event.refresh_from_db()
+        assert event.status == Event.Status.PUBLISHED
+        for _ in range(2):
+            admin_client.post(
+                "/en/admin/events/event/",
+                {"action": "cancel_events", "_selected_action": [event.pk], "post": "yes"},
+            )
     finally:
         event_cancelled.disconnect(receiver)
     draft.refresh_from_db()
@@ -196,3 +201,62 @@ def test_other_apps_add_panels_and_actions(admin_client, event):
 def test_preview_link_is_on_the_changelist(admin_client, event):
     html = admin_client.get("/en/admin/events/event/").content.decode()
     assert 'href="/en/events/side-event/"' in html
+
+
+def test_cancel_action_lists_the_events_and_who_will_be_emailed(admin_client, event):
+    other = make_event(slug="other-event", title="Another side event")
+    for i in range(2):
+        Registration.objects.create(
+            event=event, email=f"c{i}@example.org", name="P", consent_at=timezone.now()
+        )
+    response = admin_client.post(
+        "/en/admin/events/event/",
+        {"action": "cancel_events", "_selected_action": [event.pk, other.pk]},
+    )
+    html = response.content.decode()
+    assert "Cancel these 2 events?" in html
+    assert "Civil society and prisons — 2 registrants will be emailed." in html
+    assert "Another side event — 0 registrants will be emailed." in html
+    assert 'name="post" value="yes"' in html
+    assert set(Event.objects.values_list("status", flat=True)) == {Event.Status.PUBLISHED}
+
+
+def test_cancel_button_on_the_change_form_asks_first(
+    admin_client, event, django_capture_on_commit_callbacks
+):
+    change = admin_client.get(f"/en/admin/events/event/{event.pk}/change/").content.decode()
+    cancel_url = f"/en/admin/events/event/{event.pk}/cancel/"
+    assert f'href="{cancel_url}"' in change and "Cancel this event" in change
+
+    question = admin_client.get(cancel_url).content.decode()
+    assert "Cancel this event?" in question and "every registrant is emailed" in question
+    event.refresh_from_db()
+    assert event.status == Event.Status.PUBLISHED
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(cancel_url, {"post": "yes"})
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert event.status == Event.Status.CANCELLED
+    change = admin_client.get(f"/en/admin/events/event/{event.pk}/change/").content.decode()
+    assert cancel_url not in change
+
+
+def test_status_select_cannot_cancel_in_passing(admin_client, event):
+    data = admin_post_data(event, status="cancelled")
+    response = admin_client.post(f"/en/admin/events/event/{event.pk}/change/", data)
+    assert response.status_code == 200  # the form comes back with an error
+    event.refresh_from_db()
+    assert event.status == Event.Status.PUBLISHED
+
+
+def test_time_zone_is_chosen_from_a_list_and_still_checked(admin_client, event):
+    html = admin_client.get("/en/admin/events/event/add/").content.decode()
+    assert '<select name="timezone"' in html
+    assert '<option value="Europe/Geneva">Europe/Geneva</option>' in html
+    assert '<option value="Pacific/Auckland">Pacific/Auckland</option>' in html
+    response = admin_client.post(
+        "/en/admin/events/event/add/", admin_post_data(slug="new-one", timezone="Mars/Olympus")
+    )
+    assert response.status_code == 200
+    assert not Event.objects.filter(slug="new-one").exists()
