@@ -192,7 +192,7 @@ def send_task(name, args=None):
     the app's own setting, and the test run has one, so the connection is explicit.)"""
     from celery import Celery
 
-    app = Celery("faults")
+    app = Celery("faults", set_as_current=False)
     with app.connection_for_write(REDIS_URL) as connection:
         app.send_task(name, args=args, connection=connection)
 
