@@ -145,7 +145,7 @@ class RegistrationForm(DetailsForm):
         label=_("Your time zone (optional)"),
         max_length=64,
         required=False,
-        help_text=_("Filled in by your browser, e.g. Europe/Geneva. Leave it as it is."),
+        help_text=_("Filled in by your browser, e.g. Europe/Zurich. Leave it as it is."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "data-fill-timezone": "1"}),
     )
     consent = forms.BooleanField(
