@@ -11,7 +11,6 @@ import hashlib
 import math
 import time
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.cache import cache
@@ -20,19 +19,12 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from config.http import client_ip
+
 # Failures allowed per (username, IP) and per IP within WINDOW seconds.
 FAILURES_PER_USER_AND_IP = 5
 FAILURES_PER_IP = 20
 WINDOW = 15 * 60
-
-
-def client_ip(request):
-    """The client's address; behind our own proxy, the one it appended to X-Forwarded-For."""
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def _keys(username, ip):

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from config.http import client_ip
 from events.models import Event
 from registration import services
 from registration.forms import ManageForm, RegistrationForm
@@ -26,15 +27,6 @@ LONG_TEXT_FIELDS = (
 
 def _public_events():
     return Event.objects.exclude(status=Event.Status.DRAFT)
-
-
-def client_ip(request):
-    """The client's address; behind our own proxy, the one it appended to X-Forwarded-For."""
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def _over_rate_limit(ip):
