@@ -1,7 +1,8 @@
 """The translation catalogues in locale/: named so Django finds them, complete, and safe to use.
 
 Each non-English language's locale/<name>/LC_MESSAGES/django.po is checked the way a reader
-would notice a fault: an attendee-facing string left empty or fuzzy shows up in English; a
+would notice a fault: a string left empty or fuzzy (on a page, in an email or in the
+organisers' admin) shows up in English; a
 translation whose %(placeholders)s differ from the English one crashes the page or drops
 the value; an Arabic, Chinese or Russian "translation" identical to the English is English.
 """
@@ -17,21 +18,11 @@ from django.utils.translation import to_locale
 LOCALE_DIR = Path(settings.BASE_DIR) / "locale"
 OTHER_LANGUAGES = [code for code, _name in settings.LANGUAGES if code != "en"]
 NON_LATIN = {"ar", "zh-hans", "ru"}
-# Strings used only by the organisers' admin may stay in English for now (issue 6 asks for
-# every attendee-facing page and email); everything else must be translated.
-ADMIN_ONLY = re.compile(r"(^|/)admin\.py$|^templates/admin/")
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sdif]|%[sdif]|\{(\w*)\}")
 
 
 def placeholders(text):
     return sorted(match.group(0) for match in PLACEHOLDER.finditer(text.replace("%%", "")))
-
-
-def is_attendee_facing(entry):
-    # Without locations (--no-location) we cannot tell, so every string counts.
-    return not entry.occurrences or any(
-        not ADMIN_ONLY.search(path) for path, _line in entry.occurrences
-    )
 
 
 def catalogue(code):
@@ -64,7 +55,6 @@ def test_attendee_facing_strings_are_translated_and_not_fuzzy(code):
         describe(entry)
         for entry in po
         if not entry.obsolete
-        and is_attendee_facing(entry)
         and (
             "fuzzy" in entry.flags
             or not (entry.msgstr or entry.msgstr_plural)
@@ -97,8 +87,7 @@ def test_non_latin_translations_are_not_english(code):
     english = [
         describe(entry)
         for entry in po.translated_entries()
-        if is_attendee_facing(entry)
-        and entry.msgstr == entry.msgid
+        if entry.msgstr == entry.msgid
         and re.search(r"[A-Za-z]{3}", PLACEHOLDER.sub("", entry.msgid))
     ]
     assert not english, f"{code}: left in English:\n" + "\n".join(english)
