@@ -105,19 +105,32 @@ def _insert_for(registration_ids, *, event_id, kind, version=0, context=None):
     )
 
 
-def queue_delivery(*, registration, kind, version=0, context=None):
+def queue_delivery(*, registration, kind, version=0, context=None, new=False):
     """Queues one message in the caller's transaction, sent after it commits. Safe to call
-    twice: the second call finds the row and queues nothing. Bounced addresses get nothing."""
+    twice: the second call finds the row and queues nothing. Bounced addresses get nothing.
+
+    `new=True`: the registration was inserted in this very transaction, so it has no rows
+    yet and one INSERT does (the lookup and savepoint of get_or_create were a fifth of a
+    registration POST)."""
     if registration.email_bounced_at or registration.anonymised_at:
         return None
-    delivery, created = Delivery.objects.get_or_create(
-        registration=registration,
-        kind=kind,
-        version=version,
-        defaults={"event_id": registration.event_id, "context": context or {}},
-    )
-    if not created:
-        return None
+    if new:
+        delivery = Delivery.objects.create(
+            registration=registration,
+            event_id=registration.event_id,
+            kind=kind,
+            version=version,
+            context=context or {},
+        )
+    else:
+        delivery, created = Delivery.objects.get_or_create(
+            registration=registration,
+            kind=kind,
+            version=version,
+            defaults={"event_id": registration.event_id, "context": context or {}},
+        )
+        if not created:
+            return None
     enqueue_on_commit([delivery.pk])
     return delivery
 
@@ -146,7 +159,7 @@ def queue_for_registration_change(
             registration=registration, kind=Kind.CONFIRMATION, version=version, context=status
         )
     elif old_status is None:
-        queue_delivery(registration=registration, kind=Kind.CONFIRMATION, context=status)
+        queue_delivery(registration=registration, kind=Kind.CONFIRMATION, context=status, new=True)
     elif new_status == RegStatus.CANCELLED:
         queue_delivery(registration=registration, kind=Kind.CANCELLED)
     elif new_status == RegStatus.REJECTED:
@@ -166,7 +179,7 @@ def queue_for_registration_change(
         and not resend
         and meeting_link_due(registration.event, now=now)
     ):
-        queue_delivery(registration=registration, kind=Kind.MEETING_LINK)
+        queue_delivery(registration=registration, kind=Kind.MEETING_LINK, new=old_status is None)
 
 
 def queue_event_cancelled(*, event):
