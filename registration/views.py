@@ -33,12 +33,12 @@ def _over_rate_limit(ip):
     """Counts this submission; True past settings.REGISTRATION_RATE_LIMIT per 10 minutes."""
     window = int(time.time() // RATE_WINDOW_SECONDS)
     key = f"registration:rate:{hashlib.sha256(ip.encode()).hexdigest()[:24]}:{window}"
-    cache.add(key, 0, RATE_WINDOW_SECONDS)
+    # incr first: the common case (not the first submission in this window) then costs no
+    # add() round trip.
     try:
         count = cache.incr(key)
-    except ValueError:  # expired between add() and incr()
-        cache.set(key, 1, RATE_WINDOW_SECONDS)
-        count = 1
+    except ValueError:  # the first submission from this address in this window
+        count = 1 if cache.add(key, 1, RATE_WINDOW_SECONDS) else cache.incr(key)
     return count > settings.REGISTRATION_RATE_LIMIT
 
 
