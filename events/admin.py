@@ -189,6 +189,14 @@ EventFormBase = type(forms.ModelForm)(
 
 
 class EventAdminForm(EventFormBase):
+    # Six checkboxes instead of the model's raw JSON list.
+    interpretation_languages = forms.MultipleChoiceField(
+        label=_("interpretation languages"),
+        choices=UN_LANGUAGES,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
     class Meta:
         model = Event
         exclude = ["translations"]

@@ -79,7 +79,7 @@ def admin_post_data(event=None, **overrides):
         "ends_at_1": "14:00",
         "format": "virtual",
         "venue": "",
-        "interpretation_languages": '["en", "fr"]',
+        "interpretation_languages": ["en", "fr"],
         "organiser": "",
         "contact_email": "",
         "meeting_url": "https://meet.example.org/j/1",

@@ -260,3 +260,12 @@ def test_time_zone_is_chosen_from_a_list_and_still_checked(admin_client, event):
     )
     assert response.status_code == 200
     assert not Event.objects.filter(slug="new-one").exists()
+
+
+def test_interpretation_languages_are_six_checkboxes_not_json(admin_client, db):
+    from events.models import Event
+
+    html = admin_client.get("/en/admin/events/event/add/").content.decode()
+    for code in ["ar", "zh-hans", "en", "fr", "ru", "es"]:
+        assert f'type="checkbox" name="interpretation_languages" value="{code}"' in html
+    assert not Event.objects.exists()
