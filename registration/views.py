@@ -29,6 +29,13 @@ def _public_events():
     return Event.objects.exclude(status=Event.Status.DRAFT)
 
 
+# The sign-up's read of the event, built once: each POST only clones it with its slug.
+_LOCKED_EVENT = (
+    # Long texts are only needed to re-render the form after an error.
+    _public_events().select_for_update().defer(*LONG_TEXT_FIELDS)
+)
+
+
 def _over_rate_limit(ip):
     """Counts this submission; True past settings.REGISTRATION_RATE_LIMIT per 10 minutes."""
     window = int(time.time() // RATE_WINDOW_SECONDS)
@@ -79,16 +86,18 @@ def _register_post(request, slug):
     # One transaction, one read of the event: the row is locked here and register() is told
     # so, instead of loading it a second time.
     with transaction.atomic():
-        event = get_object_or_404(
-            # Long texts are only needed to re-render the form after an error.
-            _public_events().select_for_update().defer(*LONG_TEXT_FIELDS),
-            slug=slug,
-        )
+        event = get_object_or_404(_LOCKED_EVENT, slug=slug)
         form = RegistrationForm(request.POST, event=event)
         if form.is_valid():
             try:
+                # No manage link here: this page shows none, and the confirmation email
+                # carries a fresh one of its own.
                 services.register(
-                    event=event, data=form.cleaned_data, ip=client_ip(request), locked=True
+                    event=event,
+                    data=form.cleaned_data,
+                    ip=client_ip(request),
+                    locked=True,
+                    issue_token=False,
                 )
             except services.Unavailable as exc:
                 unavailable = exc.reason  # rolled back as the block exits
