@@ -365,8 +365,9 @@ def _set_status(registration, status, *, old_status, message=""):
 
 
 def _announce(registration, *, old_status, resend=False, message=""):
-    if registration.status != old_status:
-        # Seats left on the cached event page: re-read on the next view, not in 30 s.
+    if registration.status != old_status and registration.event.capacity is not None:
+        # Seats left on the cached event page: re-read on the next view, not in 30 s. (Without
+        # a capacity the page shows no count: its snapshot does not change with registrations.)
         event_id = registration.event_id
         transaction.on_commit(lambda: event_cache.bump_event(event_id))
     registration_changed.send(
