@@ -1,3 +1,5 @@
+import functools
+
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -27,6 +29,13 @@ PAGE_FIELDS = [
     "interpretation_languages",
     *event_cache.SNAPSHOT_FIELDS,
 ]
+
+
+@functools.cache
+def _page_events():
+    """The event page's read of the event, built once: each view only clones it with its
+    slug. Rebuilding it (the seat-count subquery above all) cost more than running it."""
+    return event_cache.with_confirmed_count(Event.objects.only(*PAGE_FIELDS))
 
 
 def _visible_event(request, slug, queryset=None):
@@ -70,8 +79,7 @@ def event_detail(request, slug):
         html = event_cache.cached_page(request, slug=slug, language=language)
         if html is not None:
             return HttpResponse(html)
-    queryset = event_cache.with_confirmed_count(Event.objects.only(*PAGE_FIELDS))
-    event = _visible_event(request, slug, queryset)
+    event = _visible_event(request, slug, _page_events())
     page = EventPage(
         event, request=request, agenda=agenda_values(event.pk), documents=document_rows(event)
     )
