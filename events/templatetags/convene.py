@@ -1,7 +1,10 @@
+import functools
+
 from django import template
 from django.conf import settings
 from django.urls import translate_url
-from django.utils.translation import get_language
+from django.utils.text import capfirst
+from django.utils.translation import get_language, get_language_info
 
 register = template.Library()
 
@@ -30,3 +33,25 @@ _LIST_SEPARATORS = {"ar": "، ", "zh-hans": "、"}
 def join_list(items):
     """Join names with the current language's separator: "a, b" / "a، b" / "a、b"."""
     return _LIST_SEPARATORS.get(get_language(), ", ").join(str(item) for item in items)
+
+
+@functools.cache
+def _language_names():
+    """Each language named in its own script (the switcher's labels): the same on every page."""
+    return [
+        (code, capfirst(get_language_info(code)["name_local"]))
+        for code, _name in settings.LANGUAGES
+    ]
+
+
+@register.simple_tag(takes_context=True)
+def language_links(context):
+    """The language switcher's entries for this page: code, name, this page's URL in that
+    language and whether it is the current one (the names are looked up once, not per page)."""
+    request = context.get("request")
+    path = request.get_full_path() if request is not None else ""
+    current = get_language()
+    return [
+        {"code": code, "name": name, "url": translate_path(path, code), "current": code == current}
+        for code, name in _language_names()
+    ]
