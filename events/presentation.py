@@ -7,6 +7,7 @@ at three queries however long the agenda.
 
 import functools
 import re
+import zoneinfo
 from datetime import UTC
 from html import escape
 
@@ -216,6 +217,37 @@ def document_rows(event):
     return [DocumentRow(row, url, language) for row in _document_query().filter(event_id=event.pk)]
 
 
+@functools.lru_cache(maxsize=256)
+def _when(starts_at, ends_at, tz_name, language):
+    # Memoised: a page shows the same few events again and again, and the locale's date
+    # formats are costly. `language` is the active one, which the formats below read.
+    zone = zoneinfo.ZoneInfo(tz_name)
+    start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
+    if start.date() != end.date():
+        end_text = formats.date_format(end, "DATETIME_FORMAT")
+    else:
+        end_text = formats.time_format(end, "TIME_FORMAT")
+    utc_start, utc_end = starts_at.astimezone(UTC), ends_at.astimezone(UTC)
+    return {
+        "date": format_html(
+            '<time datetime="{}">{}</time>',
+            start.date().isoformat(),
+            formats.date_format(start, "DATE_FORMAT"),
+        ),
+        "start": _time_html(start, formats.time_format(start, "TIME_FORMAT")),
+        "end": _time_html(end, end_text),
+        "zone": format_html(
+            '<abbr class="event-zone" title="{}">{}</abbr>', tz_name, start.tzname()
+        ),
+        "place": tz_name,
+        "utc_date": formats.date_format(utc_start, "DATE_FORMAT"),
+        "utc_start": f"{utc_start:%H:%M}",
+        "utc_end": f"{utc_end:%H:%M}",
+        "starts_utc": _utc_iso(starts_at),
+        "ends_utc": _utc_iso(ends_at),
+    }
+
+
 class EventPage:
     """An Event as the public pages show it (the view passes `request` for absolute URLs, and
     the agenda and documents it fetched for the event page)."""
@@ -261,31 +293,7 @@ class EventPage:
         """The event's date and times in its zone and in UTC, as safe HTML parts for the
         translatable sentences of the templates (the locale's own date and time formats)."""
         event = self.event
-        zone = event.tz
-        start, end = event.starts_at.astimezone(zone), event.ends_at.astimezone(zone)
-        if start.date() != end.date():
-            end_text = formats.date_format(end, "DATETIME_FORMAT")
-        else:
-            end_text = formats.time_format(end, "TIME_FORMAT")
-        utc_start, utc_end = event.starts_at.astimezone(UTC), event.ends_at.astimezone(UTC)
-        return {
-            "date": format_html(
-                '<time datetime="{}">{}</time>',
-                start.date().isoformat(),
-                formats.date_format(start, "DATE_FORMAT"),
-            ),
-            "start": _time_html(start, formats.time_format(start, "TIME_FORMAT")),
-            "end": _time_html(end, end_text),
-            "zone": format_html(
-                '<abbr class="event-zone" title="{}">{}</abbr>', event.timezone, start.tzname()
-            ),
-            "place": event.timezone,
-            "utc_date": formats.date_format(utc_start, "DATE_FORMAT"),
-            "utc_start": f"{utc_start:%H:%M}",
-            "utc_end": f"{utc_end:%H:%M}",
-            "starts_utc": _utc_iso(event.starts_at),
-            "ends_utc": _utc_iso(event.ends_at),
-        }
+        return _when(event.starts_at, event.ends_at, event.timezone, self.language)
 
     @cached_property
     def interpretation_languages(self):
