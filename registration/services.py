@@ -289,6 +289,17 @@ def issue_manage_token(*, registration):
     return token
 
 
+def issue_manage_tokens(*, registrations):
+    """issue_manage_token for many registrations in one INSERT: {registration pk: token}."""
+    tokens, rows = {}, []
+    for registration in registrations:
+        token, token_hash = new_token()
+        tokens[registration.pk] = token
+        rows.append(ManageToken(registration=registration, token_hash=token_hash))
+    ManageToken.objects.bulk_create(rows)
+    return tokens
+
+
 def registration_for_token(token):
     """The registration a manage-link token opens, or None (unknown, malformed, erased)."""
     if not isinstance(token, str) or not TOKEN_RE.fullmatch(token):
