@@ -29,14 +29,22 @@ class Delivery(models.Model):
         # cancelled, the address bounced, the event ended): nothing was sent.
         SKIPPED = "skipped", _("Not sent (no longer applies)")
 
+    # Every status change rewrites each index of the row, three times per message, so no
+    # index here is redundant: delivery_event_kind_idx leads with the event and the unique
+    # constraint with the registration, which is all the lookups by either need.
     event = models.ForeignKey(
-        Event, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("event")
+        Event,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        verbose_name=_("event"),
+        db_index=False,
     )
     registration = models.ForeignKey(
         Registration,
         on_delete=models.CASCADE,
         related_name="deliveries",
         verbose_name=_("registration"),
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind)
     # Distinguishes repeated messages of one kind: the event's sequence for event_changed,
@@ -48,9 +56,7 @@ class Delivery(models.Model):
     context = models.JSONField(_("context"), default=dict, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
-    esp_message_id = models.CharField(
-        _("provider message id"), max_length=200, blank=True, db_index=True
-    )
+    esp_message_id = models.CharField(_("provider message id"), max_length=200, blank=True)
     # A worker that claims a row owns it until this time; past it the scan re-enqueues it.
     lease_expires_at = models.DateTimeField(_("lease expires at"), null=True, blank=True)
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
@@ -75,6 +81,12 @@ class Delivery(models.Model):
                 condition=Q(status__in=["pending", "sending"]),
             ),
             models.Index(fields=["event", "kind", "status"], name="delivery_event_kind_idx"),
+            # Bounce reports name the provider's message id; rows not sent have none.
+            models.Index(
+                fields=["esp_message_id"],
+                name="delivery_esp_message_idx",
+                condition=~Q(esp_message_id=""),
+            ),
         ]
 
     def __str__(self):
