@@ -75,6 +75,25 @@ def private_mb(pid):
     return total / 1024
 
 
+def machine_ticks():
+    """(busy, total) CPU ticks of the whole machine so far (/proc/stat)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def postgres_cpu_seconds():
+    """CPU used so far by every PostgreSQL server process on this machine."""
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and (proc / "comm").read_text().strip() == "postgres":
+                total += cpu_seconds(int(proc.name))
+        except OSError:
+            continue  # ended meanwhile
+    return total
+
+
 def children(pid):
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -116,6 +135,9 @@ class Sink:
 
     def stop(self):
         self.processes.stop(self.proc)
+
+    def cpu(self):
+        return cpu_seconds(self.proc.pid)
 
     def counts(self):
         try:
@@ -201,7 +223,7 @@ def _loop():
             delivery = Delivery(
                 event=event, registration=registration, kind=Delivery.Kind.MEETING_LINK
             )
-            message = build_message(delivery=delivery, connection=connection, cache=cache)
+            message = build_message(delivery=delivery, cache=cache)
             sent += connection.send_messages([message])
     finally:
         connection.close()
@@ -251,7 +273,7 @@ def start_worker(processes, env, concurrency):
             "--concurrency",
             str(concurrency),
             "--loglevel",
-            "WARNING",
+            os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"),
             "--hostname",
             hostname,
             "--without-gossip",
@@ -289,6 +311,8 @@ def run_pipeline(processes, env, sink, registrations, concurrency):
         pool = children(worker.pid)
         pids = [worker.pid, *pool]
         cpu_before = {pid: cpu_seconds(pid) for pid in pids}
+        sink_before, machine_before = sink.cpu(), machine_ticks()
+        postgres_before = postgres_cpu_seconds()
         started = time.monotonic()
         # Exactly what beat sends every minute.
         # Celery prefers CELERY_BROKER_URL from the environment over its own setting, so the
@@ -298,6 +322,9 @@ def run_pipeline(processes, env, sink, registrations, concurrency):
             app.send_task("notifications.tasks.scan", connection=connection)
         finished = sink.wait_for(registrations, timeout=1800)
         seconds = finished - started
+        sink_cpu, machine_after = sink.cpu() - sink_before, machine_ticks()
+        postgres_cpu = postgres_cpu_seconds() - postgres_before
+        parent_cpu = cpu_seconds(worker.pid) - cpu_before[worker.pid]
         time.sleep(1)  # let the last task record its outcome before reading counts
         cpu = sum(cpu_seconds(pid) - cpu_before[pid] for pid in pids)
         rss = {pid: peak_rss_mb(pid) for pid in pool}
@@ -308,6 +335,11 @@ def run_pipeline(processes, env, sink, registrations, concurrency):
     return {
         "seconds": seconds,
         "cpu_seconds": cpu,
+        "parent_cpu_seconds": parent_cpu,
+        "sink_cpu_seconds": sink_cpu,
+        "postgres_cpu_seconds": postgres_cpu,
+        "machine_busy": (machine_after[0] - machine_before[0])
+        / max(machine_after[1] - machine_before[1], 1),
         "pool_peak_rss_mb": sorted(rss.values()),
         "pool_private_mb": sorted(private.values()),
         "parent_peak_rss_mb": parent_rss,
@@ -338,14 +370,17 @@ def measure(size, concurrency, rounds):
         for round_number in range(1, rounds + 1):
             sink = Sink(processes).start()
             env["EMAIL_URL"] = f"smtp://127.0.0.1:{sink.port}"
+            sink_cpu = sink.cpu()
             loop = run_loop(env)
+            loop["sink_cpu_seconds"] = sink.cpu() - sink_cpu
             loop_counts = sink.counts()
             sink.stop()
             if loop["sent"] != size or loop_counts[0] != size:
                 raise RuntimeError(f"loop sent {loop['sent']}, sink got {loop_counts}")
             say(
                 f"  [{size}] round {round_number} loop: {loop['seconds']:.1f}s, "
-                f"{loop['cpu_seconds'] * 1000 / size:.2f} ms CPU/message"
+                f"{loop['cpu_seconds'] * 1000 / size:.2f} ms CPU/message, "
+                f"sink {loop['sink_cpu_seconds'] * 1000 / size:.2f} ms CPU/message"
             )
             loops.append(loop)
 
@@ -357,7 +392,11 @@ def measure(size, concurrency, rounds):
             sink.stop()
             say(
                 f"  [{size}] round {round_number} pipeline: {pipeline['seconds']:.1f}s, "
-                f"{pipeline['cpu_seconds'] * 1000 / size:.2f} ms CPU/message, "
+                f"{pipeline['cpu_seconds'] * 1000 / size:.2f} ms CPU/message "
+                f"(worker's parent {pipeline['parent_cpu_seconds'] * 1000 / size:.2f}), "
+                f"sink {pipeline['sink_cpu_seconds'] * 1000 / size:.2f}, "
+                f"PostgreSQL {pipeline['postgres_cpu_seconds'] * 1000 / size:.2f} ms CPU/message, "
+                f"machine {pipeline['machine_busy']:.0%} busy, "
                 f"peak RSS {', '.join(f'{mb:.0f}' for mb in pipeline['pool_peak_rss_mb'])} MB "
                 f"(private {', '.join(f'{mb:.0f}' for mb in pipeline['pool_private_mb'])} MB), "
                 f"sink {pipeline['sink']}, outbox {pipeline['deliveries']}"
