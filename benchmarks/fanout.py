@@ -83,12 +83,16 @@ def machine_ticks():
 
 
 def postgres_cpu_seconds():
-    """CPU used so far by every PostgreSQL server process on this machine."""
+    """CPU used so far by the PostgreSQL server: its live processes, plus the backends that
+    have exited (the kernel adds those to the postmaster's children's time)."""
     total = 0.0
     for proc in Path("/proc").iterdir():
         try:
             if proc.name.isdigit() and (proc / "comm").read_text().strip() == "postgres":
+                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
                 total += cpu_seconds(int(proc.name))
+                if (Path("/proc") / fields[1] / "comm").read_text().strip() != "postgres":
+                    total += (int(fields[13]) + int(fields[14])) / CLOCK_TICKS  # postmaster
         except OSError:
             continue  # ended meanwhile
     return total
