@@ -1,6 +1,6 @@
 """Fan-out benchmark: the day-before meeting-link send to N confirmed registrants.
 
-    .venv/bin/python -m benchmarks.fanout            # 1,000 then 10,000 registrants, ~6 min
+    .venv/bin/python -m benchmarks.fanout            # 1,000 then 10,000 registrants, ~2 min
     .venv/bin/python -m benchmarks.fanout --rounds 3 # interleaved loop/pipeline pairs, medians
     .venv/bin/python -m benchmarks.fanout --sizes 10000
 
