@@ -16,12 +16,13 @@ PYTHON ?= $(shell for c in python3.12 python3.13 python3.14 python3 python \
 	  $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; \
 	done)
 
-.PHONY: help run test setup lint format messages extract-messages clean
+.PHONY: help run test setup lint format messages extract-messages clean bench-http bench-fanout
 
 help:
 	@echo "make run    serve http://127.0.0.1:8000/ with a Celery worker and beat (embedded defaults)"
 	@echo "make test   run the test suite"
 	@echo "make lint   ruff check + format check + migrations check"
+	@echo "make bench-http / make bench-fanout   the benchmarks (PostgreSQL + Redis; BENCH_ARGS=...)"
 
 $(STAMP): requirements.lock
 	@if [ -z "$(PYTHON)" ]; then \
@@ -59,6 +60,13 @@ run: setup
 
 test: setup
 	@$(PY) -m pytest $(PYTEST_ARGS)
+
+# The benchmarks of README's "Performance and reliability" (PostgreSQL and Redis on 127.0.0.1).
+bench-http: setup
+	@$(PY) -m benchmarks.http $(BENCH_ARGS)
+
+bench-fanout: setup
+	@$(PY) -m benchmarks.fanout $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -60,12 +60,34 @@ def say(message):
 
 
 def recreate_database():
-    """Drop and create the bench database (role convene has CREATEDB)."""
+    """Drop and create the bench database as role PG_USER, which needs CREATEDB. On a
+    development machine whose PostgreSQL trusts local connections, a missing role is
+    created through the `postgres` superuser; otherwise the error says what to do."""
     import psycopg
 
-    with psycopg.connect(
-        host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", autocommit=True
-    ) as conn:
+    def connect(user):
+        return psycopg.connect(
+            host=PG_HOST, port=PG_PORT, user=user, dbname="postgres", autocommit=True
+        )
+
+    try:
+        conn = connect(PG_USER)
+    except psycopg.OperationalError as error:
+        if f'role "{PG_USER}" does not exist' not in str(error):
+            raise
+        try:
+            with connect("postgres") as admin:
+                admin.execute(f'CREATE ROLE "{PG_USER}" LOGIN CREATEDB')
+        except psycopg.Error as admin_error:
+            raise SystemExit(
+                f"The benchmarks need a PostgreSQL role {PG_USER} with CREATEDB on "
+                f"{PG_HOST}:{PG_PORT}, and creating it as postgres failed ({admin_error}). "
+                f'Create it: psql -U postgres -c "CREATE ROLE {PG_USER} LOGIN CREATEDB", '
+                "or set BENCH_PG_USER to a role that has CREATEDB."
+            ) from error
+        say(f"Created the PostgreSQL role {PG_USER} (LOGIN CREATEDB) for the benchmarks.")
+        conn = connect(PG_USER)
+    with conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
 
