@@ -139,6 +139,11 @@ class Event(Translatable):
     # When the time or meeting link last changed (the sequence bump): notices of a change wait
     # a few minutes after the last one, so an organiser still editing sends one, not five.
     changed_at = models.DateTimeField(_("last changed"), null=True, blank=True, editable=False)
+    # When the date or time last changed: registrants still waiting for the meeting link are
+    # told the new time too (those who have the link hear of any change).
+    time_changed_at = models.DateTimeField(
+        _("time last changed"), null=True, blank=True, editable=False
+    )
 
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -9,6 +9,8 @@ from events.signals import event_cancelled, event_changed
 
 # What registrants have been told (time, link) and must hear about again when it changes.
 ANNOUNCED_FIELDS = frozenset({"starts_at", "ends_at", "timezone", "meeting_url", "meeting_details"})
+# Of those, what everyone registered was told in their confirmation.
+TIME_FIELDS = frozenset({"starts_at", "ends_at", "timezone"})
 
 
 def _after_commit_bump(event):
@@ -80,6 +82,8 @@ def save_event(*, event, changed_fields):
         if changes:
             event.sequence += 1
             event.changed_at = timezone.now()
+            if changes & TIME_FIELDS:
+                event.time_changed_at = event.changed_at
         event.save()
         if changes:
             event_changed.send(sender=Event, event=event, changes=frozenset(changes))

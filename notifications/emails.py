@@ -232,7 +232,9 @@ def _calendar(delivery, *, status, language, url, cache):
     list, awaiting approval, declined)."""
     kind, event, registration = delivery.kind, delivery.event, delivery.registration
     attending = status == Registration.Status.CONFIRMED
-    if kind == Kind.REJECTED or (kind in (Kind.CONFIRMATION, Kind.APPROVED) and not attending):
+    if kind == Kind.REJECTED or (
+        kind in (Kind.CONFIRMATION, Kind.APPROVED, Kind.TIME_CHANGED) and not attending
+    ):
         return None
     cancelled = kind in CANCEL_KINDS
     meeting = kind in MEETING_KINDS

@@ -17,6 +17,8 @@ class Delivery(models.Model):
         REJECTED = "rejected", _("Registration declined")
         CANCELLED = "cancelled", _("Registration cancelled")
         EVENT_CHANGED = "event_changed", _("Event changed")
+        # The new time, for registrants who do not have the meeting link yet.
+        TIME_CHANGED = "time_changed", _("New time")
         EVENT_CANCELLED = "event_cancelled", _("Event cancelled")
 
     class Status(models.TextChoices):

@@ -38,6 +38,15 @@ STALE_PENDING = timedelta(minutes=1)
 RETRY_CAP_SECONDS = 3600
 # Registration statuses told that their event was cancelled.
 REGISTERED = [RegStatus.CONFIRMED, RegStatus.WAITLISTED, RegStatus.PENDING_APPROVAL]
+# Messages that state the event's time: one queued after a change told the new time.
+TIME_BEARING = [
+    Kind.CONFIRMATION,
+    Kind.APPROVED,
+    Kind.WAITLIST_PROMOTED,
+    Kind.TIME_CHANGED,
+    Kind.MEETING_LINK,
+    Kind.EVENT_CHANGED,
+]
 
 
 def batch_size():
@@ -268,6 +277,39 @@ def queue_change_notices(*, event, now):
         ids = _insert_for(batch, event_id=event.pk, kind=Kind.EVENT_CHANGED, version=event.sequence)
         enqueue(ids)
         queued += len(ids)
+    return queued + queue_time_notices(event=event)
+
+
+def queue_time_notices(*, event):
+    """One time_changed row per person registered before the event's date or time last
+    changed who does not hold the meeting link (link holders get event_changed) and was sent
+    nothing stating the time since. Called once the change has settled; safe to run twice."""
+    if not event.time_changed_at:
+        return 0
+    has_link = Delivery.objects.filter(registration=OuterRef("pk"), kind=Kind.MEETING_LINK).exclude(
+        status__in=[Status.FAILED, Status.BOUNCED, Status.SKIPPED]
+    )
+    told = Delivery.objects.filter(
+        registration=OuterRef("pk"),
+        kind__in=TIME_BEARING,
+        created_at__gte=event.time_changed_at,
+    ).exclude(status__in=[Status.FAILED, Status.BOUNCED, Status.SKIPPED])
+    lacking = (
+        Registration.objects.filter(
+            event=event,
+            status__in=REGISTERED,
+            created_at__lt=event.time_changed_at,
+            email_bounced_at__isnull=True,
+            anonymised_at__isnull=True,
+        )
+        .exclude(Exists(has_link))
+        .exclude(Exists(told))
+    )
+    queued = 0
+    for batch in _stream(lacking):
+        ids = _insert_for(batch, event_id=event.pk, kind=Kind.TIME_CHANGED, version=event.sequence)
+        enqueue(ids)
+        queued += len(ids)
     return queued
 
 
@@ -487,8 +529,11 @@ def not_applicable(delivery, *, now):
         Kind.CONFIRMATION,
         Kind.APPROVED,
         Kind.WAITLIST_PROMOTED,
+        Kind.TIME_CHANGED,
     ) and (event.status == Event.Status.CANCELLED or event.ends_at <= now):
         return "The event was cancelled or has ended."
+    elif delivery.kind == Kind.TIME_CHANGED and registration.status not in REGISTERED:
+        return f"The registration is {registration.status}."
     return ""
 
 

@@ -163,3 +163,59 @@ def test_cancelled_event_stops_links_already_queued(links_sent, travel):
     services.scan(now=SEND_AT + timedelta(minutes=5))
     assert not any(m.subject.startswith("Your meeting link") for m in mail.outbox)
     assert len([m for m in mail.outbox if m.subject.startswith("Cancelled:")]) == 3
+
+
+def new_time_notices():
+    return [m for m in mail.outbox if m.subject.startswith("New time for")]
+
+
+def test_a_new_time_before_the_links_reaches_everyone_registered(event, travel, settings):
+    """Told before the link goes out: confirmed and waitlisted people who registered before
+    the change, once, with the new time and a calendar update; never the meeting link."""
+    event.capacity = 1
+    event.save()
+    travel(STARTS - timedelta(days=5))
+    register(event, "ana@example.org")  # confirmed
+    register(event, "ben@example.org", language="fr")  # waitlisted
+    mail.outbox.clear()
+    changed = STARTS - timedelta(days=4)
+    travel(changed)
+    event.refresh_from_db()
+    event.starts_at += timedelta(hours=2)
+    event.ends_at += timedelta(hours=2)
+    event_services.save_event(event=event, changed_fields=["starts_at", "ends_at"])
+    register(event, "cai@example.org")  # after the change: the confirmation has the new time
+    settled = changed + timedelta(minutes=settings.EVENT_CHANGE_NOTICE_DELAY_MINUTES, seconds=5)
+    for later in (settled, settled + timedelta(minutes=5)):
+        travel(later)
+        services.scan(now=later)
+
+    told = new_time_notices()
+    assert [m.to[0] for m in told] == ["ana@example.org"]  # not cai, told in the confirmation
+    ana = told[0]
+    assert "2:30 p.m.\u20134 p.m. EDT" in ana.body
+    assert vevent(ana)["DTSTART"].dt == STARTS + timedelta(hours=2)
+    french = next(m for m in mail.outbox if m.to == ["ben@example.org"])
+    assert french.subject.startswith("Nouvel horaire")
+    assert calendar_of(french) is None  # waiting list: nothing in the calendar yet
+    for message in [ana, french]:
+        assert "meet.example.org" not in message.body + str(message.alternatives)
+        assert "meet.example.org" not in (calendar_of(message) or "")
+
+    link_time = SEND_AT + timedelta(hours=2, minutes=1)
+    travel(link_time)
+    services.scan(now=link_time)
+    link = next(m for m in mail.outbox if m.subject.startswith("Your meeting link"))
+    assert link.to == ["ana@example.org"]
+    assert notices() == []  # the link carries the time: no separate change notice
+    assert len(new_time_notices()) == 1
+
+
+def test_a_new_meeting_link_alone_is_no_new_time(event, travel, settings):
+    travel(STARTS - timedelta(days=5))
+    register(event, "ana@example.org")
+    change_link(event, NEW_URL)
+    later = STARTS - timedelta(days=4)
+    travel(later)
+    services.scan(now=later)
+    assert new_time_notices() == []
