@@ -161,7 +161,7 @@ def build_message(*, delivery, cache=None, token=None):
     cache = {} if cache is None else cache
     language = registration.preferred_language or settings.LANGUAGE_CODE
     status = delivery.context.get("status") or registration.status
-    message = delivery.context.get("message", "")
+    note = delivery.context.get("message", "")  # the organiser's, with a rejection
     link_sent = event.effective_meeting_link_send_at <= timezone.now()
     with translation.override(language):
         manage_url = ""
@@ -175,7 +175,7 @@ def build_message(*, delivery, cache=None, token=None):
             "language": language,
             "bidi": translation.get_language_bidi(),
             "status": status,
-            "message": message,
+            "message": note,
             "organiser": event.organiser,
             "contact_email": event.contact_email,
             "link_sent": link_sent,
@@ -192,7 +192,7 @@ def build_message(*, delivery, cache=None, token=None):
                 event.updated_at,
                 language,
                 status,
-                message,
+                note,
                 bool(manage_url),
                 link_sent,
             ),
