@@ -642,9 +642,9 @@ def _answer(delivery, message, future, *, untried):
     try:
         future.result()
     except Exception as error:
-        if classify(error) is Permanent:
-            return delivery, message, error
-        _record_failure(delivery, message, error, untried=untried)
+        if classify(error) is not Permanent:
+            raise _give_back(delivery, error, untried=untried) from error
+        return delivery, message, error
     return delivery, message, None
 
 
@@ -658,18 +658,22 @@ def _record(delivery, message, error):
 def _record_failure(delivery, message, error, *, untried):
     """A permanent error fails this row; a transient one puts it and the `untried` rest of
     the batch back to pending with a backoff, and raises _Stop."""
-    if classify(error) is Permanent:
-        reason = describe(error, message)
-        logger.info("Delivery %s failed for good: %s", delivery.pk, reason)
-        _finish(delivery, status=Status.FAILED, error=reason)
-        return
-    # The provider is struggling: stop this batch and let the backoff decide when to try
-    # again, rather than hammering it with the rest.
+    if classify(error) is not Permanent:
+        raise _give_back(delivery, error, untried=untried) from error
+    reason = describe(error, message)
+    logger.info("Delivery %s failed for good: %s", delivery.pk, reason)
+    _finish(delivery, status=Status.FAILED, error=reason)
+
+
+def _give_back(delivery, error, *, untried):
+    """The provider is struggling: this row and the `untried` rest of the batch go back to
+    pending, and the backoff decides when to try again, rather than hammering it with the
+    rest. Returns the _Stop to raise."""
     logger.warning("Delivery %s will be retried: %s", delivery.pk, describe(error))
     earliest = _release([delivery.pk], error=describe(error), attempted=True)
     later = _release([d.pk for d in untried], error=describe(error), attempted=False)
     candidates = [at for at in (earliest, later) if at]
-    raise _Stop(min(candidates) if candidates else None)
+    return _Stop(min(candidates) if candidates else None)
 
 
 # --- Bounces (anymail's tracking webhook) ---------------------------------------------------
