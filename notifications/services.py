@@ -17,7 +17,14 @@ from functools import cache, partial
 from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import mailers
-from django.db import connection, transaction
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    connections,
+    router,
+    transaction,
+)
 from django.db.models import Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 
@@ -25,7 +32,7 @@ from events.models import Event
 from notifications.emails import build_message, needs_manage_link
 from notifications.models import Delivery
 from registration.models import Registration
-from registration.services import issue_manage_tokens
+from registration.services import issue_manage_tokens, withdraw_manage_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -250,7 +257,8 @@ def queue_due_meeting_links(*, now):
 def queue_change_notices(*, event, now):
     """One event_changed row per confirmed registrant who was sent the meeting link before
     the event's last change, per event.sequence, once the change is a few minutes old (a
-    burst of edits gives one message). Safe to run twice. Returns rows queued."""
+    burst of edits gives one message), and the new time for everyone else registered
+    (queue_time_notices). Safe to run twice. Returns rows queued."""
     delay = timedelta(minutes=settings.EVENT_CHANGE_NOTICE_DELAY_MINUTES)
     if (
         event.status != Event.Status.PUBLISHED
@@ -297,6 +305,9 @@ def queue_time_notices(*, event):
         kind__in=TIME_BEARING,
         created_at__gte=event.time_changed_at,
     ).exclude(status__in=[Status.FAILED, Status.BOUNCED, Status.SKIPPED])
+    queued_already = Delivery.objects.filter(
+        registration=OuterRef("pk"), kind=Kind.TIME_CHANGED, version=event.sequence
+    )
     lacking = (
         Registration.objects.filter(
             event=event,
@@ -307,6 +318,7 @@ def queue_time_notices(*, event):
         )
         .exclude(Exists(has_link))
         .exclude(Exists(told))
+        .exclude(Exists(queued_already))
     )
     queued = 0
     for batch in _stream(lacking):
@@ -403,6 +415,8 @@ def classify(error):
         return Transient if 400 <= error.smtp_code < 500 else Permanent
     if isinstance(error, smtplib.SMTPServerDisconnected | ConnectionError | TimeoutError):
         return Transient
+    if isinstance(error, OperationalError | InterfaceError):
+        return Transient  # our database, e.g. restarting: nothing wrong with the message
     if isinstance(error, AnymailRecipientsRefused):
         return Permanent
     if isinstance(error, AnymailAPIError):
@@ -460,9 +474,10 @@ def _finish(delivery, *, status, error="", message_id=""):
     now = timezone.now()
     # Once per message on the send path, so one plain statement: building it through the
     # ORM cost more CPU than the database spent running it.
+    connection = connections[router.db_for_write(Delivery)]
     with connection.cursor() as cursor:
         cursor.execute(
-            _finish_sql(connection.vendor),
+            _finish_sql(connection.alias),
             [
                 status,
                 error[:2000],
@@ -476,9 +491,9 @@ def _finish(delivery, *, status, error="", message_id=""):
 
 
 @cache
-def _finish_sql(vendor):
+def _finish_sql(alias):
     """UPDATE for _finish(), from the model's own table and column names."""
-    quote = connection.ops.quote_name
+    quote = connections[alias].ops.quote_name
     fields = {field.name: quote(field.column) for field in Delivery._meta.concrete_fields}
     assigned = ["status", "last_error", "esp_message_id", "sent_at", "updated_at"]
     assignments = ", ".join(f"{fields[name]} = %s" for name in assigned)
@@ -572,9 +587,9 @@ def send_deliveries(*, ids, now=None):
             sendable.append(delivery)
     if not sendable:
         return None
-    connection = mailers.default
+    mailer = mailers.default
     try:
-        connection.open()
+        mailer.open()
     except Exception as error:
         logger.warning("Mail provider unavailable, %s messages wait: %r", len(sendable), error)
         if classify(error) is Permanent:
@@ -583,9 +598,11 @@ def send_deliveries(*, ids, now=None):
             return None
         return _release([d.pk for d in sendable], error=describe(error), attempted=True)
     try:
-        return _send_all(sendable, connection)
+        # Half the lease: past it, the rest of the batch goes back to the queue rather than
+        # risk the scan handing this worker's rows to another one while it is still sending.
+        return _send_all(sendable, mailer, deadline=now + lease_duration() / 2)
     finally:
-        connection.close()
+        mailer.close()
 
 
 class _Stop(Exception):
@@ -595,22 +612,29 @@ class _Stop(Exception):
         self.retry_at = retry_at
 
 
-def _send_all(sendable, connection):
-    """Builds and sends `sendable` in order over `connection`. The provider talks in a
-    helper thread, so the worker builds the next message and records the previous outcome
-    while it waits for an answer (that wait was half of a worker's time per message). A
-    message goes out only once the one before it was answered, and its outcome is recorded
-    while the next one is sent: a crash repeats at most those two."""
-    # One INSERT for the batch's manage links (if the batch stops early, the unused tokens
-    # are hashes nobody holds).
-    tokens = issue_manage_tokens(
-        registrations=[d.registration for d in sendable if needs_manage_link(d)]
-    )
+def _send_all(sendable, mailer, *, deadline):
+    """Builds and sends `sendable` in order through `mailer`. The provider talks in a helper
+    thread (which never touches the database), so the worker builds the next message and
+    records the previous outcome while it waits for an answer (that wait was half of a
+    worker's time per message). A message goes out only once the one before it was answered,
+    and its outcome is recorded while the next one is sent: a crash repeats at most those
+    two. Past `deadline`, what is left of the batch is handed back to the queue."""
+    # One INSERT for the batch's manage links; those of messages never handed to the
+    # provider are withdrawn at the end.
+    registrations = {d.registration_id: d.registration for d in sendable if needs_manage_link(d)}
+    tokens = issue_manage_tokens(registrations=registrations.values())
+    handed_over = set()  # registrations whose manage link went out in a message
     batch_cache = {}
     sending = None  # (delivery, message, future) the provider has been handed
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail-provider") as provider:
-        try:
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail-provider") as provider:
             for index, delivery in enumerate(sendable):
+                if timezone.now() >= deadline:
+                    if sending:
+                        _record(*_answer(*sending, untried=sendable[index:]))
+                        sending = None
+                    _hand_back(sendable[index:])
+                    return None
                 message, error = None, None
                 try:
                     token = tokens.get(delivery.registration_id)
@@ -622,17 +646,38 @@ def _send_all(sendable, connection):
                     answered = _answer(*sending, untried=sendable[index:])
                     sending = None
                 if error is None:
-                    future = provider.submit(connection.send_messages, [message])
+                    future = provider.submit(mailer.send_messages, [message])
                     sending = (delivery, message, future)
+                    handed_over.add(delivery.registration_id)
                 if answered:
                     _record(*answered)
                 if error is not None:
                     _record_failure(delivery, message, error, untried=sendable[index + 1 :])
             if sending:
                 _record(*_answer(*sending, untried=[]))
-        except _Stop as stop:
-            return stop.retry_at
+    except _Stop as stop:
+        return stop.retry_at
+    finally:
+        unused = [token for pk, token in tokens.items() if pk not in handed_over]
+        try:
+            withdraw_manage_tokens(tokens=unused)
+        except DatabaseError as error:  # the database went away: the error on its way matters
+            logger.warning("Could not withdraw %s unused manage links: %r", len(unused), error)
     return None
+
+
+def _hand_back(deliveries):
+    """Claimed rows not tried yet go back to pending, their attempt returned, and are
+    enqueued again at once."""
+    ids = [delivery.pk for delivery in deliveries]
+    Delivery.objects.filter(pk__in=ids, status=Status.SENDING).update(
+        status=Status.PENDING,
+        attempts=F("attempts") - 1,
+        lease_expires_at=None,
+        updated_at=timezone.now(),
+    )
+    logger.info("Batch ran past half its lease: %s messages handed back", len(ids))
+    enqueue(ids)
 
 
 def _answer(delivery, message, future, *, untried):

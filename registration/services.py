@@ -300,6 +300,12 @@ def issue_manage_tokens(*, registrations):
     return tokens
 
 
+def withdraw_manage_tokens(*, tokens):
+    """Forgets tokens that were issued but never sent to anyone."""
+    if tokens:
+        ManageToken.objects.filter(token_hash__in=[hash_token(t) for t in tokens]).delete()
+
+
 def registration_for_token(token):
     """The registration a manage-link token opens, or None (unknown, malformed, erased)."""
     if not isinstance(token, str) or not TOKEN_RE.fullmatch(token):
