@@ -122,9 +122,11 @@ def render_email(kind, context):
 # everything but their name and manage link (same event, kind, language, status...), with
 # these markers in place of the two, and swaps the real values into a copy per registrant.
 # Rendering three templates per registrant was a third of a worker's time per message.
-# Templates may use `name` and `manage_url` only as plain values ({{ name }}, {% if %}):
-# the first message of every group is also rendered in full and compared, and a group whose
-# templates transform a marker is rendered in full for everyone.
+# Templates may use `name` and `manage_url` only as plain values ({{ name }}): whether the
+# manage link is empty is part of the group, so {% if manage_url %} is fine too. The first
+# message of every group is also rendered in full and compared, and a group whose templates
+# transform a marker is rendered in full for everyone (tests/notifications/test_mime.py
+# checks that no email template filters or tests either value).
 MARKERS = {"name": "\ue000name\ue000", "manage_url": "\ue000manage_url\ue000"}
 
 

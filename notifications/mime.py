@@ -26,13 +26,11 @@ from django.utils import timezone
 
 # Mostly-Latin text is shortest as quoted-printable; Arabic, Chinese or Russian as base64.
 QUOTED_PRINTABLE = charsets.Charset("utf-8")
-QUOTED_PRINTABLE.header_encoding = charsets.BASE64
 QUOTED_PRINTABLE.body_encoding = charsets.QP
 BASE64 = charsets.Charset("utf-8")
-BASE64.header_encoding = charsets.BASE64
 BASE64.body_encoding = charsets.BASE64
-# Headers this module writes itself; an extra header of the same name takes Django's way.
 NON_ASCII_BYTES = bytes(range(128, 256))
+# Headers this module writes itself; an extra header of the same name takes Django's way.
 OWN_HEADERS = {"subject", "from", "to", "cc", "bcc", "reply-to", "date", "mime-version"}
 
 
@@ -67,7 +65,10 @@ class Compat32(email.policy.Compat32):
 
 class OutboxEmail(EmailMultiAlternatives):
     """EmailMultiAlternatives with a fast message() for the simple shape described above;
-    same attributes, so every backend and test sees an ordinary Django email."""
+    same attributes, so every backend and test sees an ordinary Django email. For that
+    shape message() returns a compat32 email.message.Message (as Django 5 did), whose
+    as_bytes() and as_string() are what mail backends use; parse those bytes with
+    email.policy.default for the modern API (get_body(), iter_attachments())."""
 
     def message(self, *, policy=email.policy.default):
         if not self._simple_shape():
@@ -114,6 +115,7 @@ class OutboxEmail(EmailMultiAlternatives):
         subject = str(self.subject)
         return (
             self.body
+            and (self.encoding or settings.DEFAULT_CHARSET).lower() in ("utf-8", "utf8")
             and "\r" not in subject
             and "\n" not in subject
             and not self.cc

@@ -2,10 +2,13 @@
 personal values swapped in): a mail client must read exactly what Django's own way gives."""
 
 import email.policy
+import re
 from datetime import timedelta
 from email import message_from_bytes
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.test import override_settings
 
@@ -143,3 +146,15 @@ def test_a_non_ascii_sender_name_is_encoded():
     raw = message.message().as_bytes()
     assert b"R\xc3\xa9union" not in raw.split(b"\n\n", 1)[0]
     assert str(read(raw)["From"]) == "Réunion ONU <events@example.org>"
+
+
+def test_no_email_template_filters_or_tests_the_merged_values():
+    """The merge swaps `name` and `manage_url` in after rendering: a filter on either, or a
+    test of the name, would be right for a group's first message only."""
+    folder = Path(settings.BASE_DIR) / "templates" / "emails"
+    filtered = re.compile(r"(?<![\w.])(name|manage_url)\s*\|")
+    tested = re.compile(r"{%\s*(if|elif)\b[^%]*(?<![\w.])name\b")
+    for template in folder.rglob("*.*"):
+        text = template.read_text()
+        assert not filtered.search(text), template
+        assert not tested.search(text), template
