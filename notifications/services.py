@@ -45,6 +45,8 @@ STALE_PENDING = timedelta(minutes=1)
 RETRY_CAP_SECONDS = 3600
 # Registration statuses told that their event was cancelled.
 REGISTERED = [RegStatus.CONFIRMED, RegStatus.WAITLISTED, RegStatus.PENDING_APPROVAL]
+# What became of a message that never reached the person.
+NOT_DELIVERED = [Status.FAILED, Status.BOUNCED, Status.SKIPPED]
 # Messages that state the event's time: one queued after a change told the new time.
 TIME_BEARING = [
     Kind.CONFIRMATION,
@@ -122,6 +124,26 @@ def _insert_for(registration_ids, *, event_id, kind, version=0, context=None):
             status=Status.PENDING,
         ).values_list("pk", flat=True)
     )
+
+
+def _reachable(event, **filters):
+    """Registrations of `event` that may still be emailed: address not bounced, not
+    anonymised; `filters` narrow them further."""
+    return Registration.objects.filter(
+        event=event, email_bounced_at__isnull=True, anonymised_at__isnull=True, **filters
+    )
+
+
+def _queue_all(registrations, *, event, kind, version=0, page=None, after_commit=False):
+    """One pending `kind` row per registration in `registrations`, inserted page by page
+    and enqueued (after the caller's transaction commits, with `after_commit`). Returns how
+    many rows were queued."""
+    queued = 0
+    for batch in _stream(registrations, size=page):
+        ids = _insert_for(batch, event_id=event.pk, kind=kind, version=version)
+        (enqueue_on_commit if after_commit else enqueue)(ids)
+        queued += len(ids)
+    return queued
 
 
 def queue_delivery(*, registration, kind, version=0, context=None, new=False):
@@ -204,17 +226,13 @@ def queue_for_registration_change(
 def queue_event_cancelled(*, event):
     """Queues the cancellation notice for everyone registered (confirmed, waitlisted,
     awaiting approval), in the caller's transaction; safe to run twice."""
-    registered = Registration.objects.filter(
+    _queue_all(
+        _reachable(event, status__in=REGISTERED),
         event=event,
-        status__in=REGISTERED,
-        email_bounced_at__isnull=True,
-        anonymised_at__isnull=True,
+        kind=Kind.EVENT_CANCELLED,
+        version=event.sequence,
+        after_commit=True,
     )
-    for batch in _stream(registered):
-        ids = _insert_for(
-            batch, event_id=event.pk, kind=Kind.EVENT_CANCELLED, version=event.sequence
-        )
-        enqueue_on_commit(ids)
 
 
 # --- The scan (Celery beat, every minute) ---------------------------------------------------
@@ -223,20 +241,12 @@ def queue_event_cancelled(*, event):
 def queue_meeting_links(*, event):
     """Queues the meeting link for every confirmed registrant of `event` who lacks one and
     enqueues the sends in batches; safe to run twice or concurrently. Returns rows queued."""
-    lacking = Registration.objects.filter(
-        event=event,
-        status=RegStatus.CONFIRMED,
-        email_bounced_at__isnull=True,
-        anonymised_at__isnull=True,
-    ).exclude(Exists(Delivery.objects.filter(registration=OuterRef("pk"), kind=Kind.MEETING_LINK)))
-    queued = 0
-    # Pages of ten send batches: a third of the statements of one page per batch, and the
+    lacking = _reachable(event, status=RegStatus.CONFIRMED).exclude(
+        Exists(Delivery.objects.filter(registration=OuterRef("pk"), kind=Kind.MEETING_LINK))
+    )
+    # Pages of ten send batches: a tenth of the statements of one page per batch, and the
     # first sends still start within a few milliseconds.
-    for page in _stream(lacking, size=batch_size() * 10):
-        ids = _insert_for(page, event_id=event.pk, kind=Kind.MEETING_LINK)
-        enqueue(ids)
-        queued += len(ids)
-    return queued
+    return _queue_all(lacking, event=event, kind=Kind.MEETING_LINK, page=batch_size() * 10)
 
 
 def due_meeting_link_events(*, now):
@@ -269,25 +279,14 @@ def queue_change_notices(*, event, now):
         return 0
     had_link = Delivery.objects.filter(
         registration=OuterRef("pk"), kind=Kind.MEETING_LINK, created_at__lt=event.changed_at
-    ).exclude(status__in=[Status.FAILED, Status.BOUNCED, Status.SKIPPED])
+    ).exclude(status__in=NOT_DELIVERED)
     told = Delivery.objects.filter(
         registration=OuterRef("pk"), kind=Kind.EVENT_CHANGED, version=event.sequence
     )
     lacking = (
-        Registration.objects.filter(
-            event=event,
-            status=RegStatus.CONFIRMED,
-            email_bounced_at__isnull=True,
-            anonymised_at__isnull=True,
-        )
-        .filter(Exists(had_link))
-        .exclude(Exists(told))
+        _reachable(event, status=RegStatus.CONFIRMED).filter(Exists(had_link)).exclude(Exists(told))
     )
-    queued = 0
-    for batch in _stream(lacking):
-        ids = _insert_for(batch, event_id=event.pk, kind=Kind.EVENT_CHANGED, version=event.sequence)
-        enqueue(ids)
-        queued += len(ids)
+    queued = _queue_all(lacking, event=event, kind=Kind.EVENT_CHANGED, version=event.sequence)
     return queued + queue_time_notices(event=event)
 
 
@@ -298,34 +297,23 @@ def queue_time_notices(*, event):
     if not event.time_changed_at:
         return 0
     has_link = Delivery.objects.filter(registration=OuterRef("pk"), kind=Kind.MEETING_LINK).exclude(
-        status__in=[Status.FAILED, Status.BOUNCED, Status.SKIPPED]
+        status__in=NOT_DELIVERED
     )
     told = Delivery.objects.filter(
         registration=OuterRef("pk"),
         kind__in=TIME_BEARING,
         created_at__gte=event.time_changed_at,
-    ).exclude(status__in=[Status.FAILED, Status.BOUNCED, Status.SKIPPED])
+    ).exclude(status__in=NOT_DELIVERED)
     queued_already = Delivery.objects.filter(
         registration=OuterRef("pk"), kind=Kind.TIME_CHANGED, version=event.sequence
     )
     lacking = (
-        Registration.objects.filter(
-            event=event,
-            status__in=REGISTERED,
-            created_at__lt=event.time_changed_at,
-            email_bounced_at__isnull=True,
-            anonymised_at__isnull=True,
-        )
+        _reachable(event, status__in=REGISTERED, created_at__lt=event.time_changed_at)
         .exclude(Exists(has_link))
         .exclude(Exists(told))
         .exclude(Exists(queued_already))
     )
-    queued = 0
-    for batch in _stream(lacking):
-        ids = _insert_for(batch, event_id=event.pk, kind=Kind.TIME_CHANGED, version=event.sequence)
-        enqueue(ids)
-        queued += len(ids)
-    return queued
+    return _queue_all(lacking, event=event, kind=Kind.TIME_CHANGED, version=event.sequence)
 
 
 def queue_due_change_notices(*, now):
