@@ -17,28 +17,27 @@ def _after_commit_bump(event):
     transaction.on_commit(lambda: event_cache.bump_event(event.pk))
 
 
-def publish(*, event):
-    """Make a draft public. Returns True when the status changed (False: nothing to do)."""
+def _move(event, *, source, target):
+    """Moves `event` from status `source` to `target` under its row lock. Returns True when
+    it moved (False: it was not in `source`, nothing to do)."""
     with transaction.atomic():
         event = Event.objects.select_for_update().get(pk=event.pk)
-        if event.status != Event.Status.DRAFT:
+        if event.status != source:
             return False
-        event.status = Event.Status.PUBLISHED
+        event.status = target
         event.save(update_fields=["status", "updated_at"])
         _after_commit_bump(event)
     return True
+
+
+def publish(*, event):
+    """Make a draft public. Returns True when the status changed (False: nothing to do)."""
+    return _move(event, source=Event.Status.DRAFT, target=Event.Status.PUBLISHED)
 
 
 def unpublish(*, event):
     """Take a published event back to draft (hidden from the public). Registrations stay."""
-    with transaction.atomic():
-        event = Event.objects.select_for_update().get(pk=event.pk)
-        if event.status != Event.Status.PUBLISHED:
-            return False
-        event.status = Event.Status.DRAFT
-        event.save(update_fields=["status", "updated_at"])
-        _after_commit_bump(event)
-    return True
+    return _move(event, source=Event.Status.PUBLISHED, target=Event.Status.DRAFT)
 
 
 def cancel_event(*, event):
