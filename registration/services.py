@@ -284,9 +284,7 @@ def resend_confirmation(*, registration):
 
 def issue_manage_token(*, registration):
     """A new working manage link for `registration`; earlier ones keep working."""
-    token, token_hash = new_token()
-    ManageToken.objects.create(registration=registration, token_hash=token_hash)
-    return token
+    return issue_manage_tokens(registrations=[registration])[registration.pk]
 
 
 def issue_manage_tokens(*, registrations):
