@@ -407,8 +407,10 @@ def _signups_chart(event):
         "hourly": hourly,
         "path": "".join(path),
         "first": starts[0],
-        "last": starts[-1],
-        "zone": timezone.localtime(event.starts_at, event.tz).tzname(),
+        # The end of the last hour; the last day itself (its step runs to the right edge).
+        "last": starts[-1] if hourly else starts[-2],
+        # Days need only the zone's name; hours its abbreviation on that day (EDT in June).
+        "zone": starts[0].tzname() if hourly else event.timezone,
         "total": total,
         "capacity": event.capacity,
         "capacity_y": None if event.capacity is None else y(event.capacity),

@@ -126,7 +126,7 @@ def test_delivery_detail_shows_what_was_sent_not_the_outbox_bookkeeping(
 
     for internal in ("Version", "Context", "Lease expires at", "Next attempt at"):
         assert f">{internal}:<" not in page
-    sent = [m for m in mail.outbox if m.to == ["ana@example.org"]][0]
+    sent = next(m for m in mail.outbox if m.to == ["ana@example.org"])
     assert sent.subject in page
     assert "Ana &lt;ana@example.org&gt;" in page
     assert ">English<" in page
