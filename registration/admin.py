@@ -322,12 +322,13 @@ class RegistrationAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(waitlist_place=services.waitlist_position())
 
-    @admin.display(description=_("Registered at (event's time zone)"), ordering="created_at")
+    @admin.display(description=_("registered at"), ordering="created_at")
     def registered_at(self, obj):
+        """In the event's time zone, which the value names (EDT, CET...)."""
         local = timezone.localtime(obj.created_at, obj.event.tz)
         return f"{date_format(local, 'SHORT_DATETIME_FORMAT')} {local.tzname()}"
 
-    @admin.display(description=_("Place on the waiting list"), ordering="waitlist_place")
+    @admin.display(description=_("waiting-list place"), ordering="waitlist_place")
     def waitlist_position(self, obj):
         return obj.waitlist_place
 
@@ -428,14 +429,15 @@ def _signups_chart(event):
 
 
 def _nice_ceiling(value):
-    """The smallest of 1, 2, 5, 10, 20, 50... that is at least `value`: the y axis's top."""
-    nice = 1
-    while nice < value:
-        for factor in (2, 2.5, 2):
-            nice = round(nice * factor)
-            if nice >= value:
-                break
-    return nice
+    """The y axis's top: the smallest round number (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a
+    power of ten, whole) at least `value`, so the line fills most of the chart's height."""
+    scale = 1
+    while True:
+        for factor in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8):
+            top = factor * scale
+            if top >= value and top == int(top):
+                return int(top)
+        scale *= 10
 
 
 def _affiliation_chart(event):

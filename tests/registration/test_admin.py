@@ -230,7 +230,7 @@ def test_changelist_leads_with_status_name_email_affiliation_and_zoned_time(
     columns = [a or b for a, b in _header_columns(html)]
     columns = [name for name in columns if name != "action_checkbox"]
     assert columns[:5] == ["status", "name", "email", "affiliation", "registered_at"]
-    assert "Registered at (event&#x27;s time zone)" in html
+    assert ">Registered at</a>" in html
     local = registration.created_at.astimezone(ZoneInfo("Asia/Tokyo"))
     cell = re.search(r'<td class="field-registered_at">([^<]*)</td>', html)[1]
     assert cell.endswith(" JST") and f"{local:%H:%M}" in cell
