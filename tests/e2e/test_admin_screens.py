@@ -13,7 +13,7 @@ from registration.models import Registration
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "organiser-e2e-password"  # noqa: S105 (a test login)
+PASSWORD = "organiser-e2e-password"
 
 
 @pytest.fixture
