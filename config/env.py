@@ -5,6 +5,7 @@ message instead of silently falling back to a laptop default in production.
 """
 
 import os
+import re
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -59,6 +60,27 @@ def env_url(name, default, *, schemes):
         allowed = ", ".join(f"{s}://" for s in sorted(schemes))
         raise ImproperlyConfigured(f"{name}={raw!r} is not a supported URL (use {allowed}).")
     return raw
+
+
+def env_addr(name, default):
+    """The address `make run` serves, as runserver takes it: `host:port` or a port alone.
+    Returns `host:port`."""
+    raw = os.environ.get(name, default).strip()
+    match = re.fullmatch(r"(?:(\[[0-9a-fA-F:.]+\]|[\w.-]+):)?(\d{1,5})", raw)
+    if not match or not 0 < int(match[2]) < 65536:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not an address: use host:port or a port, e.g. 127.0.0.1:8000."
+        )
+    return f"{match[1] or '127.0.0.1'}:{match[2]}"
+
+
+def local_url(addr):
+    """http://host:port for an address from env_addr; a wildcard (0.0.0.0, [::]) is not a
+    host a link can name, so links use the loopback address instead."""
+    host, port = addr.rsplit(":", 1)
+    if host in ("0.0.0.0", "[::]"):  # noqa: S104
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
 
 
 def parse_database_url(name, url, *, base_dir):

@@ -4,17 +4,20 @@ embedded Celery broker, email written to var/mail/ and the console.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from config.env import (
+    env_addr,
     env_bool,
     env_int,
     env_list,
     env_str,
     env_url,
+    local_url,
     parse_database_url,
     parse_email_url,
 )
@@ -34,12 +37,14 @@ if not SECRET_KEY:
     SECRET_KEY = "convene-insecure-laptop-key-never-use-in-production-0123456789abcdef"  # noqa: S105
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
-SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000", schemes={"http", "https"}).rstrip("/")
+# Where `make run` serves (manage.py serve); links in emails follow it unless SITE_URL is set.
+CONVENE_ADDR = env_addr("CONVENE_ADDR", "127.0.0.1:8000")
+SITE_URL = env_url("SITE_URL", local_url(CONVENE_ADDR), schemes={"http", "https"}).rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [SITE_URL])
 SITE_NAME = env_str("SITE_NAME", "Convene")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin.ConveneAdminConfig",  # django.contrib.admin, branded with SITE_NAME
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -130,6 +135,10 @@ else:
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_DIR = VAR_DIR / "celery"
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # The filesystem transport ignores the host, but kombu warns "No hostname was supplied"
+    # on every connection it clones (twice per send batch) when the URL names none.
+    if not urlsplit(CELERY_BROKER_URL).hostname:
+        CELERY_BROKER_URL = "filesystem://localhost/"
     # kombu's filesystem transport: a broker that needs no server, for the laptop. The
     # folders must exist before a worker starts (config/celery.py creates them).
     CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -443,6 +443,13 @@ class EventAdmin(admin.ModelAdmin):
         ),
     ]
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "title":
+            # Side-event titles run long: as wide as the description box, not 20 characters.
+            formfield.widget.attrs["class"] = "vLargeTextField"
+        return formfield
+
     @property
     def actions(self):
         # Read on every request, so actions registered by other apps after import appear.
@@ -575,6 +582,9 @@ class EventAdmin(admin.ModelAdmin):
 class SpeakerAdmin(admin.ModelAdmin):
     list_display = ["name", "title", "organisation", "events"]
     search_fields = ["name", "organisation", "title"]
+    # The event count's GROUP BY drops Meta.ordering, so the agenda's speaker autocomplete
+    # would page an unordered list (and warn); order explicitly.
+    ordering = ["name", "pk"]
 
     def get_queryset(self, request):
         return (

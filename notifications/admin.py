@@ -2,20 +2,30 @@
 "send meeting links now" on the event list and "resend meeting link" on the registration list.
 """
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.exceptions import NotRegistered
 from django.db.models import Count
+from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.csp import CSP
+from django.utils.decorators import method_decorator
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.csp import csp_override
 
 from events.admin import event_admin_panels, register_event_action
+from events.languages import UN_LANGUAGES
 from notifications import services
+from notifications.emails import build_message
 from notifications.models import Delivery
 from registration.models import Registration
 
@@ -41,6 +51,77 @@ def retry_failed(modeladmin, request, queryset):
     )
 
 
+# The email preview's page: the email's own <style> block, and nothing that could load, run
+# or send anything. It is shown only inside the change page's sandboxed frame.
+PREVIEW_CSP = {
+    "default-src": [CSP.NONE],
+    "style-src": [CSP.UNSAFE_INLINE],
+    "img-src": ["data:"],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.NONE],
+    "frame-ancestors": [CSP.SELF],
+}
+# Previews must not create manage links (each is a stored hash): a dead placeholder instead.
+PREVIEW_TOKEN = "preview"  # noqa: S105 (not a secret: a token no link was issued for)
+
+
+def _preview_message(delivery):
+    """The email for `delivery`, built now from the current event details (once per page)."""
+    if not hasattr(delivery, "_preview"):
+        delivery._preview = build_message(delivery=delivery, token=PREVIEW_TOKEN)
+    return delivery._preview
+
+
+def _preview_html(delivery):
+    message = _preview_message(delivery)
+    return next(
+        (content for content, mimetype in message.alternatives if mimetype == "text/html"), ""
+    )
+
+
+def status_history(delivery):
+    """What happened to `delivery`, oldest first, from the outbox row's own fields (the send
+    path records nothing more, and should not pay for a log)."""
+    tz = delivery.event.tz
+    lines = [format_html(gettext("Queued at {time}."), time=_stamp(delivery.created_at, tz))]
+    if delivery.attempts:
+        lines.append(
+            ngettext(
+                "%(count)d attempt to send it.", "%(count)d attempts to send it.", delivery.attempts
+            )
+            % {"count": delivery.attempts}
+        )
+    if delivery.sent_at:
+        lines.append(format_html(gettext("Sent at {time}."), time=_stamp(delivery.sent_at, tz)))
+    status, error = delivery.status, delivery.last_error
+    if status == Status.PENDING and delivery.next_attempt_at:
+        lines.append(
+            format_html(
+                gettext("Next attempt at {time} (last error: {error})."),
+                time=_stamp(delivery.next_attempt_at, tz),
+                error=error,
+            )
+        )
+    elif status == Status.PENDING:
+        lines.append(gettext("Waiting to be sent."))
+    elif status == Status.SENDING:
+        lines.append(gettext("Being sent now."))
+    elif status in (Status.FAILED, Status.BOUNCED, Status.SKIPPED):
+        # These statuses are final: the row was last written when it got them.
+        what = {
+            Status.FAILED: gettext("Gave up at {time}: {error}"),
+            Status.BOUNCED: gettext("Bounce reported at {time}: {error}"),
+            Status.SKIPPED: gettext("Not sent, decided at {time}: {error}"),
+        }[status]
+        lines.append(format_html(what, time=_stamp(delivery.updated_at, tz), error=error))
+    return lines
+
+
+def _stamp(moment, tz):
+    local = timezone.localtime(moment, tz)
+    return f"{date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
+
+
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
     list_display = (
@@ -60,21 +141,18 @@ class DeliveryAdmin(admin.ModelAdmin):
     show_full_result_count = False
     ordering = ("-created_at", "-pk")
     actions = [retry_failed]
+    # What was sent, to whom and what became of it; the outbox's bookkeeping (version,
+    # context, lease) stays out of sight.
     fields = (
         "event",
-        "registration",
+        "recipient_line",
+        "language",
         "kind",
-        "version",
+        "subject",
         "status",
-        "attempts",
-        "last_error",
+        "history",
         "esp_message_id",
-        "context",
-        "next_attempt_at",
-        "lease_expires_at",
-        "sent_at",
-        "created_at",
-        "updated_at",
+        "preview",
     )
     readonly_fields = fields
 
@@ -85,6 +163,51 @@ class DeliveryAdmin(admin.ModelAdmin):
     @admin.display(description=_("last error"))
     def error(self, obj):
         return Truncator(obj.last_error).chars(80)
+
+    @admin.display(description=_("recipient"))
+    def recipient_line(self, obj):
+        return str(obj.registration)
+
+    @admin.display(description=_("language"))
+    def language(self, obj):
+        code = obj.registration.preferred_language or settings.LANGUAGE_CODE
+        return dict(UN_LANGUAGES).get(code, code)
+
+    @admin.display(description=_("subject"))
+    def subject(self, obj):
+        return _preview_message(obj).subject
+
+    @admin.display(description=_("status history"))
+    def history(self, obj):
+        return format_html(
+            '<ol class="delivery-history">{}</ol>',
+            format_html_join("", "<li>{}</li>", ((line,) for line in status_history(obj))),
+        )
+
+    @admin.display(description=_("email as sent"))
+    def preview(self, obj):
+        url = reverse("admin:notifications_delivery_preview", args=[obj.pk])
+        return render_to_string(
+            "admin/notifications/delivery_preview.html",
+            {"text": _preview_message(obj).body, "preview_url": url},
+        )
+
+    def get_urls(self):
+        preview = self.admin_site.admin_view(self.preview_view)
+        return [
+            path("<int:pk>/preview/", preview, name="notifications_delivery_preview"),
+            *super().get_urls(),
+        ]
+
+    @method_decorator(xframe_options_sameorigin)
+    @method_decorator(csp_override(PREVIEW_CSP))
+    def preview_view(self, request, pk):
+        """The HTML part alone, for the sandboxed frame on the change page: the email's own
+        inline styles may apply, nothing else (no scripts, no requests, no forms)."""
+        delivery = self.get_object(request, str(pk))
+        if delivery is None or not self.has_view_permission(request, delivery):
+            raise Http404
+        return HttpResponse(_preview_html(delivery), content_type="text/html; charset=utf-8")
 
     def has_add_permission(self, request):
         return False

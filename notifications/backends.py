@@ -1,21 +1,23 @@
-"""The laptop's default mailer: every message as an .eml file plus one line on the console."""
+"""The laptop's default mailer: every message as an .eml file plus one log line."""
 
-import sys
+import logging
 import uuid
 from pathlib import Path
 
 from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
+logger = logging.getLogger(__name__)
+
 
 class MailFolderBackend(BaseEmailBackend):
-    """Writes each message to <folder>/<time>-<id>.eml (opens in any mail client) and prints
-    `[mail] to=... subject=... file=...` so `make run` shows what was sent."""
+    """Writes each message to <folder>/<time>-<id>.eml (opens in any mail client) and logs
+    `[mail] to=... subject=... file=...` at INFO, so `make run` shows what was sent. (A line
+    on stdout would not do: the Celery worker re-logs stdout at WARNING.)"""
 
-    def __init__(self, *, folder, stream=None, **kwargs):
+    def __init__(self, *, folder, **kwargs):
         super().__init__(**kwargs)
         self.folder = Path(folder)
-        self.summary_stream = stream or sys.stdout
 
     def send_messages(self, email_messages):
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -24,10 +26,11 @@ class MailFolderBackend(BaseEmailBackend):
             name = f"{timezone.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:12]}.eml"
             path = self.folder / name
             path.write_bytes(message.message().as_bytes())
-            self.summary_stream.write(
-                f"[mail] to={', '.join(message.recipients())} "
-                f"subject={str(message.subject)!r} file={path}\n"
+            logger.info(
+                "[mail] to=%s subject=%r file=%s",
+                ", ".join(message.recipients()),
+                str(message.subject),
+                path,
             )
-            self.summary_stream.flush()
             sent += 1
         return sent

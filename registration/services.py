@@ -13,8 +13,18 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -39,6 +49,8 @@ UPDATABLE_FIELDS = (
     "interpretation_language",
     "timezone",
 )
+# Who is next on the waiting list: the longest-waiting first.
+WAITLIST_ORDER = ("created_at", "pk")
 OPTIONAL_FIELDS = ("organisation", "job_title", "country", "interpretation_language", "timezone")
 
 
@@ -248,7 +260,7 @@ def promote_next(*, event):
         registration = (
             Registration.objects.select_for_update()
             .filter(event=event, status=Status.WAITLISTED)
-            .order_by("created_at", "pk")
+            .order_by(*WAITLIST_ORDER)
             .first()
         )
         if registration is None:
@@ -256,6 +268,28 @@ def promote_next(*, event):
         registration.event = event
         _set_status(registration, Status.CONFIRMED, old_status=Status.WAITLISTED)
     return registration
+
+
+def waitlist_position():
+    """An expression for annotate(): a waitlisted registration's place in the queue
+    promote_next serves (1 = next), None for every other status. One indexed count per row,
+    inside the same query (registration_queue_idx)."""
+    ahead = (
+        Registration.objects.filter(event=OuterRef("event"), status=Status.WAITLISTED)
+        .filter(
+            Q(created_at__lt=OuterRef("created_at"))
+            | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk"))
+        )
+        .order_by()
+        .values("event")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Case(
+        When(status=Status.WAITLISTED, then=Coalesce(Subquery(ahead), 0) + 1),
+        default=None,
+        output_field=IntegerField(),
+    )
 
 
 def update_details(*, registration, data):

@@ -269,3 +269,70 @@ def test_interpretation_languages_are_six_checkboxes_not_json(admin_client, db):
     for code in ["ar", "zh-hans", "en", "fr", "ru", "es"]:
         assert f'type="checkbox" name="interpretation_languages" value="{code}"' in html
     assert not Event.objects.exists()
+
+
+# --- Branding, the title box, the speaker autocomplete ----------------------------------------
+
+
+def test_admin_is_branded_with_site_name_not_django(admin_client, settings):
+    settings.SITE_NAME = "UNOCT Events"
+
+    html = admin_client.get("/en/admin/").content.decode()
+
+    assert "Django administration" not in html and "Django site admin" not in html
+    assert '<div id="site-name"><a href="/en/admin/">UNOCT Events</a></div>' in html
+    assert "<title>UNOCT Events administration | UNOCT Events admin</title>" in html
+    assert "UNOCT Events administration</h1>" in html
+
+
+def test_admin_loads_the_sentence_case_stylesheet_last(admin_client):
+    html = admin_client.get("/en/admin/registration/registration/").content.decode()
+    head = html[: html.index("</head>")]
+    assert head.rindex('href="/static/css/admin.css"') > head.rindex('href="/static/admin/css/')
+
+
+def test_event_title_box_is_wide(admin_client):
+    event = make_event()
+    html = admin_client.get(f"/en/admin/events/event/{event.pk}/change/").content.decode()
+    title_input = html[html.index('name="title"') - 200 : html.index('name="title"') + 200]
+    assert 'class="vLargeTextField"' in title_input
+
+
+def test_document_sizes_are_plural(admin_client):
+    from django.core.files.base import ContentFile
+
+    from events.demo.pdf import simple_pdf
+    from events.models import Document
+
+    event = make_event()
+    pdf = simple_pdf("Concept note", ["Short."])
+    document = Document.objects.create(
+        event=event, title="Concept note", file=ContentFile(pdf, name="note.pdf")
+    )
+    Document.objects.filter(pk=document.pk).update(size=720)
+    html = admin_client.get(f"/en/admin/events/event/{event.pk}/change/").content.decode()
+    assert "<p>720\xa0bytes</p>" in html
+
+
+def test_speaker_autocomplete_pages_an_ordered_list(admin_client, recwarn):
+    from events.models import Speaker
+
+    for name in ("Zainab Bello", "Ana Souza", "Li Wei"):
+        Speaker.objects.create(name=name, organisation="UNOCT")
+    event = make_event()
+    add_agenda(event, 1)
+
+    response = admin_client.get(
+        "/en/admin/autocomplete/",
+        {
+            "term": "",
+            "app_label": "events",
+            "model_name": "agendaitem",
+            "field_name": "speakers",
+        },
+    )
+
+    assert response.status_code == 200
+    names = [row["text"] for row in response.json()["results"]]
+    assert names[:3] == sorted(names[:3])
+    assert not [w for w in recwarn if "UnorderedObjectListWarning" in type(w.message).__name__]

@@ -112,3 +112,68 @@ def test_delivery_list_filters_by_status_and_shows_the_last_error(crowd, travel,
     )
     assert "1 message will be tried again." in response.content.decode()
     assert "ben@example.org" in [m.to[0] for m in mail.outbox]
+
+
+def test_delivery_detail_shows_what_was_sent_not_the_outbox_bookkeeping(
+    crowd, travel, admin_client
+):
+    travel(SEND_AT + timedelta(minutes=1))
+    services.scan(now=SEND_AT + timedelta(minutes=1))
+    delivery = Delivery.objects.get(registration__email="ana@example.org", kind="meeting_link")
+    url = reverse("admin:notifications_delivery_change", args=[delivery.pk])
+
+    page = admin_client.get(url).content.decode()
+
+    for internal in ("Version", "Context", "Lease expires at", "Next attempt at"):
+        assert f">{internal}:<" not in page
+    sent = next(m for m in mail.outbox if m.to == ["ana@example.org"])
+    assert sent.subject in page
+    assert "Ana &lt;ana@example.org&gt;" in page
+    assert ">English<" in page
+    assert "Queued at June 24, 2021" in page and "EDT." in page
+    assert "1 attempt to send it." in page
+    assert "Sent at June 24, 2021" in page
+    # The plain text as sent, meeting link included (organisers may see it), and the HTML
+    # part in a sandboxed frame.
+    assert "https://meet.example.org/j/8675309?pwd=side-event" in page
+    preview_url = reverse("admin:notifications_delivery_preview", args=[delivery.pk])
+    assert f'<iframe class="email-preview" src="{preview_url}" sandbox=""' in page
+
+
+def test_email_preview_is_the_html_part_under_a_strict_policy_and_issues_no_link(
+    crowd, travel, admin_client
+):
+    from registration.models import ManageToken
+
+    delivery = Delivery.objects.filter(registration__email="ben@example.org").first()
+    tokens = ManageToken.objects.count()
+    preview_url = reverse("admin:notifications_delivery_preview", args=[delivery.pk])
+
+    response = admin_client.get(preview_url)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.startswith("<!doctype html>") and "Dear Ben," in html
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "frame-ancestors 'self'" in policy
+    assert "script-src" not in policy
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+    assert ManageToken.objects.count() == tokens
+    assert (
+        admin_client.get(reverse("admin:notifications_delivery_preview", args=[0])).status_code
+        == 404
+    )
+
+
+def test_failed_delivery_history_says_when_and_why(crowd, travel, admin_client):
+    delivery = Delivery.objects.filter(registration__email="eva@example.org").first()
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status="failed", attempts=12, last_error="SMTPRecipientsRefused: 550 no such user"
+    )
+    url = reverse("admin:notifications_delivery_change", args=[delivery.pk])
+
+    page = admin_client.get(url).content.decode()
+
+    assert "12 attempts to send it." in page
+    assert "Gave up at June 22, 2021" in page
+    assert "550 no such user" in page

@@ -1,5 +1,6 @@
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -204,3 +205,128 @@ def test_csv_cell_neutralises_every_formula_trigger(value):
     from registration.admin import csv_cell
 
     assert csv_cell(value) == "'" + value
+
+
+def _header_columns(html):
+    """The changelist's column names, in order."""
+    import re
+
+    start = html.index('<table id="result_list">')
+    head = html[start : html.index("</thead>", start)]
+    return re.findall(r'class="sortable column-(\w+)|class="column-(\w+)', head)
+
+
+def test_changelist_leads_with_status_name_email_affiliation_and_zoned_time(
+    admin_client, make_event
+):
+    import re
+    from zoneinfo import ZoneInfo
+
+    event = make_event(timezone="Asia/Tokyo")
+    registration = services.register(event=event, data=person(1)).registration
+
+    html = admin_client.get(CHANGELIST, {"event__id__exact": event.pk}).content.decode()
+
+    columns = [a or b for a, b in _header_columns(html)]
+    columns = [name for name in columns if name != "action_checkbox"]
+    assert columns[:5] == ["status", "name", "email", "affiliation", "registered_at"]
+    assert ">Registered at</a>" in html
+    local = registration.created_at.astimezone(ZoneInfo("Asia/Tokyo"))
+    cell = re.search(r'<td class="field-registered_at">([^<]*)</td>', html)[1]
+    assert cell.endswith(" JST") and f"{local:%H:%M}" in cell
+
+
+def test_changelist_shows_the_waiting_list_place_in_constant_queries(admin_client, make_event):
+    import re
+
+    event = make_event(capacity=1, waitlist_enabled=True)
+    fill(event, 4)  # amina.0 confirmed; amina.1, .2 and .3 on the waiting list
+    services.cancel(registration=Registration.objects.get(email="amina.1@example.org"))
+
+    def places():
+        with CaptureQueriesContext(connection) as captured:
+            html = admin_client.get(CHANGELIST, {"event__id__exact": event.pk}).content.decode()
+        rows = re.findall(
+            r'(amina\.\d+)@example\.org.*?<td class="field-waitlist_position">([^<]*)</td>',
+            html,
+            flags=re.S,
+        )
+        return dict(rows), len(captured)
+
+    shown, few = places()
+    # amina.1, first in line, cancelled: the two behind her moved up.
+    assert shown == {"amina.0": "-", "amina.1": "-", "amina.2": "1", "amina.3": "2"}
+    fill(event, 40, start=4)
+    shown, many = places()
+    assert shown["amina.43"] == "42"
+    assert many == few
+
+
+def _signed_up_at(event, moments):
+    """Registrations for `event` made at the given aware datetimes."""
+    for n, moment in enumerate(moments):
+        registration = services.register(event=event, data=person(n)).registration
+        Registration.objects.filter(pk=registration.pk).update(created_at=moment)
+
+
+def _signups_panel(admin_client, event):
+    html = admin_client.get(reverse("admin:events_event_change", args=[event.pk])).content.decode()
+    start = html.index('id="reg-signups-heading"')
+    return html[start : html.index("</details>", start)]
+
+
+def test_signups_chart_of_one_day_steps_by_the_hour_against_capacity(admin_client, make_event):
+    import re
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    new_york = ZoneInfo("America/New_York")
+    event = make_event(capacity=5, waitlist_enabled=True)
+    _signed_up_at(
+        event,
+        [
+            datetime(2026, 6, 2, hour, minute, tzinfo=new_york)
+            for hour, minute in [(9, 5), (9, 40), (13, 10), (17, 55)]
+        ],
+    )
+
+    panel = _signups_panel(admin_client, event)
+
+    assert "<title" in panel and "Cumulative sign-ups against capacity" in panel
+    assert "By the hour from June 2, 2026, 9 a.m. to June 2, 2026, 6 p.m. (EDT)" in panel
+    assert "4 sign-ups in all. Capacity: 5 seats." in panel
+    # A step per hour from 9:00 to 18:00, rising to 2, 3 and 4: not one solid block.
+    path = re.search(r'<path class="signups" d="([^"]+)"', panel)[1]
+    assert path.count("H") == 9
+    assert 'class="capacity"' in panel and "Capacity 5" in panel
+    assert "<script" not in panel and "style=" not in panel
+    rows = re.findall(r"<tr><td>([^<]+)</td><td>(\d+)</td><td>(\d+)</td></tr>", panel)
+    assert rows == [
+        ("June 2, 2026, 9 a.m.", "2", "2"),
+        ("June 2, 2026, 1 p.m.", "1", "3"),
+        ("June 2, 2026, 5 p.m.", "1", "4"),
+    ]
+
+
+def test_signups_chart_of_ninety_days_steps_by_the_day(admin_client, make_event):
+    import re
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    event = make_event(capacity=60, waitlist_enabled=True)
+    first = datetime(2026, 3, 1, 10, 0, tzinfo=ZoneInfo("America/New_York"))
+    _signed_up_at(event, [first + timedelta(days=day) for day in range(90)])
+
+    panel = _signups_panel(admin_client, event)
+
+    assert (
+        "By the day from March 1, 2026 to May 29, 2026 (America/New_York): 90 sign-ups in all."
+        in panel
+    )
+    path = re.search(r'<path class="signups" d="([^"]+)"', panel)[1]
+    assert path.count("H") == 90
+    # The y axis reaches past the capacity line to the total: 100, with the line at 60.
+    assert ">100</text>" in panel and "Capacity 60" in panel
+    rows = re.findall(r"<tr><td>([^<]+)</td><td>(\d+)</td><td>(\d+)</td></tr>", panel)
+    assert len(rows) == 90
+    assert rows[0] == ("March 1, 2026", "1", "1") and rows[-1] == ("May 29, 2026", "1", "90")

@@ -1,6 +1,5 @@
 """`make run`: the web server, a Celery worker and beat in one command; Ctrl-C stops all."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -14,7 +13,8 @@ class Command(BaseCommand):
     help = "Serve the site and run a Celery worker with beat until Ctrl-C."
 
     def add_arguments(self, parser):
-        parser.add_argument("--addr", default=os.environ.get("CONVENE_ADDR", "127.0.0.1:8000"))
+        # settings.SITE_URL follows CONVENE_ADDR, so links in emails point here.
+        parser.add_argument("--addr", default=settings.CONVENE_ADDR)
 
     def handle(self, *args, addr, **options):
         python = sys.executable
