@@ -19,11 +19,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 
 from events.languages import UN_LANGUAGES
 from registration import services
-from registration.forms import CountryField
+from registration.addresses import canonical_email_or_none
+from registration.countries import country_name
+from registration.forms import TEXT_VALIDATORS, CountryField
 from registration.models import Registration
 
 Status = Registration.Status
@@ -77,7 +78,7 @@ def _csv_rows(queryset):
             row.email,
             row.organisation,
             row.job_title,
-            countries.name(row.country) if row.country else "",
+            country_name(row.country),
             affiliations.get(row.affiliation, row.affiliation),
             languages.get(row.preferred_language, row.preferred_language),
             languages.get(row.interpretation_language, row.interpretation_language),
@@ -244,6 +245,11 @@ class RegistrationAdminForm(forms.ModelForm):
             "timezone",
         )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("name", "organisation", "job_title"):
+            self.fields[name].validators.extend(TEXT_VALIDATORS)
+
 
 @admin.register(Registration)
 class RegistrationAdmin(admin.ModelAdmin):
@@ -317,9 +323,18 @@ class RegistrationAdmin(admin.ModelAdmin):
         "updated_at",
     )
 
+    def get_search_results(self, request, queryset, search_term):
+        # Addresses are stored canonical: "Ana@Exämple.org" finds ana@xn--exmple-cua.org
+        # (within the rows this list may show: `queryset` is already scoped and filtered).
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        address = canonical_email_or_none(search_term) if "@" in search_term else None
+        if address:
+            results |= queryset.filter(email=address)
+        return results, may_have_duplicates
+
     @admin.display(description=_("country"), ordering="country")
     def country_name(self, obj):
-        return countries.name(obj.country) if obj.country else "—"
+        return country_name(obj.country) or "—"
 
     def has_add_permission(self, request):
         # Registrations come through the public form, which checks capacity and consent.

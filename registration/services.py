@@ -20,7 +20,8 @@ from django.utils.translation import gettext_lazy as _
 
 from events import cache as event_cache
 from events.models import Event
-from registration.models import ManageToken, Registration, hash_token, new_token, normalise_email
+from registration.addresses import canonical_email
+from registration.models import ManageToken, Registration, hash_token, new_token
 from registration.signals import registration_changed
 
 Status = Registration.Status
@@ -35,6 +36,7 @@ UPDATABLE_FIELDS = (
     "organisation",
     "job_title",
     "country",
+    "affiliation",
     "preferred_language",
     "interpretation_language",
     "timezone",
@@ -121,7 +123,8 @@ def register(*, event, data, ip=None, locked=False, issue_token=True):
     already holds `select_for_update` on `event` in the current transaction (the sign-up view
     does, to read the event once per request). `issue_token=False` skips the manage link of
     the result (the sign-up view shows none: the confirmation email carries a fresh one).
-    Raises Unavailable when the event takes no registration; nothing is stored then.
+    Raises Unavailable when the event takes no registration, and ValidationError for an
+    address registration.addresses.canonical_email() refuses; nothing is stored then.
     """
     if not data.get("consent"):
         raise ValueError("register() needs the person's consent to the privacy notice.")
@@ -146,7 +149,7 @@ def register(*, event, data, ip=None, locked=False, issue_token=True):
 
         registration = Registration(
             event=event,
-            email=normalise_email(data["email"]),
+            email=canonical_email(data["email"]),
             name=data["name"],
             status=status,
             consent_at=now,
