@@ -18,8 +18,7 @@ from email_validator import EmailNotValidError, validate_email
 
 INVALID_MESSAGE = _("Enter an email address such as name@example.org.")
 INVISIBLE_MESSAGE = _(
-    "This address contains a space or an invisible character. Type it again rather than "
-    "pasting it."
+    "This address contains a space or an invisible character. Type it again rather than pasting it."
 )
 
 
