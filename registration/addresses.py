@@ -3,7 +3,7 @@
 `canonical_email()` decides it, and everything that stores or looks up a registrant's address
 asks it: the registration form, `services.register()` (and so the duplicate check and the
 re-sent confirmation), the admin's search and the data migration that moved older rows. The
-unique constraint (event, email) then sees `"Dup"@ＥＸＡＭＰＬＥ.org`, `dup@exämple.org` and
+unique constraint (event, email) then sees `"Dup"@EXAMPLE.org` in full-width letters, `dup@exämple.org` and
 `dup@xn--exmple-cua.org` as the one address each pair is.
 
 The syntax, IDNA (UTS-46) and special-use domain rules are python-email-validator's; it

@@ -52,11 +52,11 @@ UN_NAMES = {
 
 def _spelled_out(name: str, language: str) -> str:
     # CLDR abbreviates in English ("St. Kitts & Nevis", "Bosnia & Herzegovina") and Russian
-    # ("Аландские о-ва", "о-в Мэн"); the UN spells these words out.
+    # ("Аландские о-ва", "о-в Мэн"); the UN spells these words out.  # noqa: RUF003
     if language == "en":
         return name.replace(" & ", " and ").replace("St. ", "Saint ")
     if language == "ru":
-        return re.sub(r"\bо-в(а?)\b", r"остров\1", name)
+        return re.sub(r"\bо-в(а?)\b", r"остров\1", name)  # noqa: RUF001
     return name
 
 

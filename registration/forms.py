@@ -159,9 +159,12 @@ class DetailsForm(forms.Form):
             # listener of whichever language comes first.
             field.choices = [("", _("Choose a language")), *offered]
             field.error_messages["required"] = _("Choose the language you will listen in.")
-            if not self.is_bound and "interpretation_language" not in self.initial:
-                if language in event.interpretation_languages:
-                    self.initial["interpretation_language"] = language
+            if (
+                not self.is_bound
+                and "interpretation_language" not in self.initial
+                and language in event.interpretation_languages
+            ):
+                self.initial["interpretation_language"] = language
         else:
             del self.fields["interpretation_language"]
         if not self.is_bound and "preferred_language" not in self.initial:

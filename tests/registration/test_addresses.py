@@ -4,8 +4,8 @@ text-direction controls or invisible characters (issue 11, item 3)."""
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db.migrations.executor import MigrationExecutor
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from registration import services
@@ -14,11 +14,13 @@ from registration.models import ManageToken, Registration
 from tests.registration.conftest import form_post
 
 Status = Registration.Status
+FULL_WIDTH = "\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45"  # example
+FULL_WIDTH_UPPER = "\uff25\uff38\uff21\uff2d\uff30\uff2c\uff25"  # EXAMPLE
 
 # Each of these reached the same mailbox as dup@example.org and was stored beside it.
 SAME_MAILBOX = {
     "quoted local part": '"dup"@example.org',
-    "full-width domain": "dup@ｅｘａｍｐｌｅ.org",
+    "full-width domain": f"dup@{FULL_WIDTH}.org",
     "upper case and spaces": "  DUP@Example.ORG ",
 }
 # Each of these reached the same mailbox as dup@xn--exmple-cua.org.
@@ -113,7 +115,8 @@ def test_the_service_stores_the_canonical_form_and_catches_duplicates(event):
     first = services.register(event=event, data={**form_post(1), "consent": True})
     assert first.registration.email == "amina.1@example.org"
     again = services.register(
-        event=event, data={**form_post(2, email='"Amina.1"@ＥＸＡＭＰＬＥ.org'), "consent": True}
+        event=event,
+        data={**form_post(2, email=f'"Amina.1"@{FULL_WIDTH_UPPER}.org'), "consent": True},
     )
     assert not again.created
     assert again.registration.pk == first.registration.pk
@@ -203,7 +206,7 @@ def test_migration_moves_old_rows_to_the_canonical_form_and_keeps_the_oldest_act
         return row
 
     oldest = old_row('"dup"@example.org', "Oldest")
-    old_row("dup@ｅｘａｍｐｌｅ.org", "Second")
+    old_row(f"dup@{FULL_WIDTH}.org", "Second")
     waiting = old_row("dup@ex\u200bample.org", "Third", status=Status.WAITLISTED)
     old_row("dup@ex\u00adample.org", "Fourth")
     cancelled = old_row('"dup"@example.org', "Cancelled before", status=Status.CANCELLED)
