@@ -163,7 +163,7 @@ COUNTRY_NAMES = [
     ("en", "CD", "Democratic Republic of the Congo"),
     ("fr", "NR", "Nauru"),
     ("fr", "CZ", "Tchéquie"),
-    ("es", "CI", "Côte d’Ivoire"),
+    ("es", "CI", "Côte d\u2019Ivoire"),
     ("ru", "LR", "Либерия"),
     ("ru", "MM", "Мьянма (Бирма)"),
     ("ru", "NC", "Новая Каледония"),
