@@ -22,6 +22,13 @@ INVISIBLE_MESSAGE = _(
 )
 
 
+def _hidden(char):
+    # Controls, format characters (soft hyphen, zero-width space, bidi controls) and every
+    # space but the ordinary one, which a person sees and gets the usual message for.
+    category = unicodedata.category(char)
+    return category[0] == "C" or (category[0] == "Z" and char != " ")
+
+
 def canonical_email(address: str) -> str:
     """The form of `address` Convene stores: ASCII local part in lower case without quotes it
     does not need, domain in lower-case IDNA (punycode). Raises ValidationError, with a
@@ -31,7 +38,7 @@ def canonical_email(address: str) -> str:
     domain without a dot or a special-use one (`root@localhost`, `x@example.test`), or a
     non-ASCII local part (our mail path does not speak SMTPUTF8)."""
     address = unicodedata.normalize("NFC", (address or "").strip())
-    if any(unicodedata.category(char)[0] in "CZ" for char in address):
+    if any(_hidden(char) for char in address):
         raise ValidationError(INVISIBLE_MESSAGE, code="invisible_characters")
     try:
         valid = validate_email(

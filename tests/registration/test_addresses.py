@@ -104,6 +104,11 @@ def test_the_form_refuses_undeliverable_addresses_with_a_message_and_stores_noth
     assert not Registration.objects.exists()
 
 
+def test_an_ordinary_typo_gets_the_usual_message(client, event):
+    html = client.post(register_url(event), form_post(email="not an email")).content.decode()
+    assert "Enter an email address such as name@example.org." in html
+
+
 def test_an_invisible_character_is_named_as_the_problem(client, event):
     html = client.post(
         register_url(event), form_post(email="dup@ex\u200bample.org")
