@@ -76,7 +76,10 @@ def _names_in(language: str) -> dict[str, str]:
 def _collation_key(name: str) -> tuple[str, str]:
     # The primary strength of the Unicode collation algorithm, near enough for these names:
     # letters first, accents and case only to break ties, so that French "Équateur" sorts
-    # before "Espagne", not after "Eswatini" (Arabic hamza forms fold to alef the same way). Chinese stays in code point order: pinyin order needs ICU's data.
+    # before "Espagne", not after "Eswatini" (Arabic hamza forms fold to alef the same way).
+    # Chinese comes out in the order of the Unicode Han block, which is radical-and-stroke
+    # order (one of CLDR's Chinese collations); CLDR's default for Chinese, pinyin, needs
+    # ICU's data, which no installable wheel brings here.
     decomposed = unicodedata.normalize("NFKD", name)
     letters = "".join(char for char in decomposed if not unicodedata.combining(char))
     return letters.casefold(), decomposed.casefold()

@@ -26,7 +26,8 @@ from registration.signals import registration_changed
 
 Status = Registration.Status
 
-# A duplicate sign-up re-sends the confirmation at most once per this interval.
+# A duplicate sign-up re-sends the confirmation at most once per this interval (the
+# check-your-email page, templates/registration/check_email.html, states it).
 RESEND_INTERVAL = timedelta(minutes=10)
 # What secrets.token_urlsafe(32) produces; anything else is not worth a database lookup.
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")

@@ -238,3 +238,21 @@ def test_migration_moves_old_rows_to_the_canonical_form_and_keeps_the_oldest_act
     assert ManageToken.objects.filter(registration_id=cancelled.pk).count() == 1
     assert ManageToken.objects.filter(registration_id=other.pk).count() == 1
     assert ManageToken.objects.filter(registration_id=broken.pk).count() == 1
+
+
+def test_the_admin_refuses_a_disguised_name_too(admin_client, event):
+    registration = services.register(event=event, data={**form_post(), "consent": True})
+    registration = registration.registration
+    fields = ["organisation", "job_title", "country", "affiliation", "preferred_language"]
+    data = {name: getattr(registration, name) for name in fields}
+    data |= {"interpretation_language": "fr", "timezone": "", "name": "Amina \u2066Diallo\u2069"}
+    response = admin_client.post(
+        f"/en/admin/registration/registration/{registration.pk}/change/", data
+    )
+    assert response.status_code == 200
+    assert "Remove the invisible text-direction characters" in response.content.decode()
+    assert Registration.objects.get().name == "Amina Diallo 1"
+    # The same change without the controls is saved.
+    data["name"] = "Amina Diallo"
+    admin_client.post(f"/en/admin/registration/registration/{registration.pk}/change/", data)
+    assert Registration.objects.get().name == "Amina Diallo"
