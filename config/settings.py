@@ -53,7 +53,6 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "bootstrap",  # django-bootstrap-static: Bootstrap 5 CSS/JS (LTR and RTL) as static files
-    "django_countries",  # country names in the six UN languages (registration form)
     "anymail",
     "events",
     "registration",

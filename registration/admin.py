@@ -20,11 +20,12 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 
 from events.languages import UN_LANGUAGES
 from registration import services
-from registration.forms import CountryField
+from registration.addresses import canonical_email_or_none
+from registration.countries import country_name
+from registration.forms import TEXT_VALIDATORS, CountryField
 from registration.models import Registration
 
 Status = Registration.Status
@@ -78,7 +79,7 @@ def _csv_rows(queryset):
             row.email,
             row.organisation,
             row.job_title,
-            countries.name(row.country) if row.country else "",
+            country_name(row.country),
             affiliations.get(row.affiliation, row.affiliation),
             languages.get(row.preferred_language, row.preferred_language),
             languages.get(row.interpretation_language, row.interpretation_language),
@@ -245,6 +246,11 @@ class RegistrationAdminForm(forms.ModelForm):
             "timezone",
         )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("name", "organisation", "job_title"):
+            self.fields[name].validators.extend(TEXT_VALIDATORS)
+
 
 @admin.register(Registration)
 class RegistrationAdmin(admin.ModelAdmin):
@@ -331,6 +337,15 @@ class RegistrationAdmin(admin.ModelAdmin):
     @admin.display(description=_("waiting-list place"), ordering="waitlist_place")
     def waitlist_position(self, obj):
         return obj.waitlist_place
+
+    def get_search_results(self, request, queryset, search_term):
+        # Addresses are stored canonical: "Ana@Exämple.org" finds ana@xn--exmple-cua.org
+        # (within the rows this list may show: `queryset` is already scoped and filtered).
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        address = canonical_email_or_none(search_term) if "@" in search_term else None
+        if address:
+            results |= queryset.filter(email=address)
+        return results, may_have_duplicates
 
     def has_add_permission(self, request):
         # Registrations come through the public form, which checks capacity and consent.

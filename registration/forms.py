@@ -11,15 +11,23 @@ from django.utils import translation
 from django.utils.functional import cached_property, lazy
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 
 from events.languages import UN_LANGUAGE_CODES, UN_LANGUAGES
+from registration.addresses import canonical_email
+from registration.countries import COUNTRY_CODES, country_choices
 from registration.models import Registration
 
 # Control characters (CR, LF, tab, NUL ...) and the Unicode line/paragraph separators: they
 # break email headers, CSV cells and admin lists. Zero-width joiners (format characters) stay
 # allowed: Persian and Indic names need them.
 FORBIDDEN_CATEGORIES = {"Cc", "Zl", "Zp"}
+# Bidirectional embeddings, overrides and isolates (LRE, RLE, PDF, LRO, RLO, LRI, RLI, FSI,
+# PDI): they reorder the text around them, so a name can pose as another in the admin list
+# and the CSV export. The marks (LRM, RLM, ALM) stay allowed: they move no text, and
+# Arabic text pasted from other software often carries them.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Letters and symbols that are drawn as blank space: the Hangul fillers and the Braille blank.
+BLANK_GRAPHICS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
 def validate_single_line(value):
@@ -28,30 +36,38 @@ def validate_single_line(value):
             _("Use a single line of ordinary text, without line breaks or control characters."),
             code="control_characters",
         )
+    if any(char in BIDI_CONTROLS for char in value):
+        raise ValidationError(
+            _(
+                "Remove the invisible text-direction characters: they can make text appear in "
+                "a misleading order."
+            ),
+            code="bidi_controls",
+        )
 
 
-@functools.cache
-def _country_choices_in(language):
-    with translation.override(language):
-        names = [(code, str(name)) for code, name in countries]
-        placeholder = str(_("Choose a country"))
-    # Sorted by the names as this language writes them (accents folded), not by English.
-    names.sort(key=lambda item: unicodedata.normalize("NFKD", item[1]).casefold())
-    return (("", placeholder), *names)
+def _is_visible(char):
+    # Letters, digits, punctuation and symbols; spaces, controls, format characters and
+    # combining marks on their own draw nothing.
+    return unicodedata.category(char)[0] in "LNPS" and char not in BLANK_GRAPHICS
 
 
-def country_choices():
-    """The countries sorted in the current language, built once per language: a form
-    instance shares the tuple instead of deep-copying 250 entries (a tenth of a POST)."""
-    return _country_choices_in(translation.get_language() or "en")
+def validate_visible(value):
+    if value and not any(_is_visible(char) for char in value):
+        raise ValidationError(
+            _("Enter visible letters or digits, not only spaces or invisible characters."),
+            code="invisible",
+        )
 
 
-COUNTRY_CODES = frozenset(code for code, _name in countries)
+# Every free-text field a registrant fills in: the form, the manage page and the admin.
+TEXT_VALIDATORS = [validate_single_line, validate_visible]
 
 
 class CountryField(forms.ChoiceField):
     def __init__(self, **kwargs):
-        # A callable becomes a CallableChoiceIterator, which deep-copies in O(1).
+        # A callable becomes a CallableChoiceIterator, which deep-copies in O(1); the
+        # choices themselves are built once per language (registration.countries).
         super().__init__(choices=country_choices, **kwargs)
 
     def valid_value(self, value):
@@ -97,7 +113,7 @@ class DetailsForm(forms.Form):
     name = forms.CharField(
         label=_("Full name"),
         max_length=200,
-        validators=[validate_single_line],
+        validators=TEXT_VALIDATORS,
         error_messages={"required": _("Enter your full name.")},
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
@@ -105,14 +121,14 @@ class DetailsForm(forms.Form):
         label=_("Organisation"),
         max_length=200,
         required=False,
-        validators=[validate_single_line],
+        validators=TEXT_VALIDATORS,
         widget=forms.TextInput(attrs={"autocomplete": "organization"}),
     )
     job_title = forms.CharField(
         label=_("Job title"),
         max_length=200,
         required=False,
-        validators=[validate_single_line],
+        validators=TEXT_VALIDATORS,
         widget=forms.TextInput(attrs={"autocomplete": "organization-title"}),
     )
     country = CountryField(label=_("Country"), required=False)
@@ -137,24 +153,31 @@ class DetailsForm(forms.Form):
         names = dict(UN_LANGUAGES)
         offered = [(code, names[code]) for code in event.interpretation_languages if code in names]
         field = self.fields["interpretation_language"]
+        language = translation.get_language()
         if offered:
-            field.choices = offered
+            # An explicit empty choice: whoever skips the select is asked, not counted as a
+            # listener of whichever language comes first.
+            field.choices = [("", _("Choose a language")), *offered]
             field.error_messages["required"] = _("Choose the language you will listen in.")
+            if (
+                not self.is_bound
+                and "interpretation_language" not in self.initial
+                and language in event.interpretation_languages
+            ):
+                self.initial["interpretation_language"] = language
         else:
             del self.fields["interpretation_language"]
         if not self.is_bound and "preferred_language" not in self.initial:
-            language = translation.get_language()
             self.initial["preferred_language"] = language if language in UN_LANGUAGE_CODES else "en"
 
 
 class RegistrationForm(DetailsForm):
-    email = forms.EmailField(
+    # Validated and canonicalised by clean_email() (registration.addresses), not by Django's
+    # EmailValidator, which lets through addresses that can never be delivered.
+    email = forms.CharField(
         label=_("Email address"),
         max_length=254,
-        error_messages={
-            "required": _("Enter your email address."),
-            "invalid": _("Enter an email address such as name@example.org."),
-        },
+        error_messages={"required": _("Enter your email address.")},
         help_text=_("Your confirmation, your personal link and the meeting link go here."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
@@ -210,6 +233,9 @@ class RegistrationForm(DetailsForm):
     def is_spam(self):
         """True when the honeypot was filled: answer as usual, store nothing."""
         return bool(self.data.get("website", "").strip())
+
+    def clean_email(self):
+        return canonical_email(self.cleaned_data["email"])
 
     def clean_timezone(self):
         # Filled by the browser, not the person: an unknown value is dropped, not an error.

@@ -10,11 +10,6 @@ from events.languages import UN_LANGUAGES
 from events.models import Event
 
 
-def normalise_email(email):
-    """`Ana@Example.org ` and `ana@example.org` are one person."""
-    return (email or "").strip().lower()
-
-
 def hash_token(token):
     """SHA-256 is enough here: the token is 256 random bits, not a password to stretch."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -49,6 +44,7 @@ class Registration(models.Model):
     event = models.ForeignKey(
         Event, on_delete=models.PROTECT, related_name="registrations", verbose_name=_("event")
     )
+    # Always registration.addresses.canonical_email(): one spelling per mailbox.
     email = models.EmailField(_("email"), max_length=254)
     name = models.CharField(_("full name"), max_length=200)
     organisation = models.CharField(_("organisation"), max_length=200, blank=True)
@@ -96,10 +92,6 @@ class Registration(models.Model):
 
     def __str__(self):
         return f"{self.name} <{self.email}>"
-
-    def save(self, *args, **kwargs):
-        self.email = normalise_email(self.email)
-        super().save(*args, **kwargs)
 
 
 class ManageToken(models.Model):

@@ -30,12 +30,14 @@ from django.utils.translation import gettext_lazy as _
 
 from events import cache as event_cache
 from events.models import Event
-from registration.models import ManageToken, Registration, hash_token, new_token, normalise_email
+from registration.addresses import canonical_email
+from registration.models import ManageToken, Registration, hash_token, new_token
 from registration.signals import registration_changed
 
 Status = Registration.Status
 
-# A duplicate sign-up re-sends the confirmation at most once per this interval.
+# A duplicate sign-up re-sends the confirmation at most once per this interval (the
+# check-your-email page, templates/registration/check_email.html, states it).
 RESEND_INTERVAL = timedelta(minutes=10)
 # What secrets.token_urlsafe(32) produces; anything else is not worth a database lookup.
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -45,6 +47,7 @@ UPDATABLE_FIELDS = (
     "organisation",
     "job_title",
     "country",
+    "affiliation",
     "preferred_language",
     "interpretation_language",
     "timezone",
@@ -133,7 +136,8 @@ def register(*, event, data, ip=None, locked=False, issue_token=True):
     already holds `select_for_update` on `event` in the current transaction (the sign-up view
     does, to read the event once per request). `issue_token=False` skips the manage link of
     the result (the sign-up view shows none: the confirmation email carries a fresh one).
-    Raises Unavailable when the event takes no registration; nothing is stored then.
+    Raises Unavailable when the event takes no registration, and ValidationError for an
+    address registration.addresses.canonical_email() refuses; nothing is stored then.
     """
     if not data.get("consent"):
         raise ValueError("register() needs the person's consent to the privacy notice.")
@@ -158,7 +162,7 @@ def register(*, event, data, ip=None, locked=False, issue_token=True):
 
         registration = Registration(
             event=event,
-            email=normalise_email(data["email"]),
+            email=canonical_email(data["email"]),
             name=data["name"],
             status=status,
             consent_at=now,

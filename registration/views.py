@@ -130,7 +130,9 @@ def manage(request, token):
     editable = registration.status != registration.Status.CANCELLED
     form = None
     if editable:
-        initial = {field: getattr(registration, field) for field in services.UPDATABLE_FIELDS}
+        # Every field the form shows starts from what is stored (services.update_details
+        # saves each of them).
+        initial = {name: getattr(registration, name) for name in ManageForm.base_fields}
         form = ManageForm(request.POST or None, event=event, initial=initial)
         if request.method == "POST" and form.is_valid():
             services.update_details(registration=registration, data=form.cleaned_data)
