@@ -16,6 +16,7 @@ from registration.models import Registration
 from tests.conftest import BrowserClient as Client
 
 ONE_MIB = 1024 * 1024
+CSRF_COOKIE = "a" * 32  # as a form load sets it: the CSRF check then reads the form's token
 
 
 @pytest.fixture
@@ -111,16 +112,18 @@ def record_spooling(settings, tmp_path):
 def test_a_large_file_posted_to_the_registration_form_is_refused_before_it_is_spooled(
     event, record_spooling
 ):
-    # The CSRF check would read (and spool) the body first; the refusal comes before it.
+    # The CSRF check would read (and spool) the body first, to find the token matching the
+    # cookie a form load set; the refusal comes before it.
     client = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    client.cookies["csrftoken"] = CSRF_COOKIE
     upload = SimpleUploadedFile("big.bin", b"\0" * (5 * ONE_MIB))
     response = client.post(f"/en/events/{event.slug}/register/", {**form(), "cv": upload})
 
+    assert record_spooling == []
     assert response.status_code == 413
     page = response.content.decode()
     assert "Too much data" in page
     assert "at most 64.0\xa0KB of form data" in page
-    assert record_spooling == []
     assert not Registration.objects.exists()
 
 
@@ -128,6 +131,7 @@ def test_a_small_multipart_post_to_a_public_page_is_refused_with_415_in_its_lang
     event, record_spooling
 ):
     client = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    client.cookies["csrftoken"] = CSRF_COOKIE
     response = client.post(
         f"/fr/events/{event.slug}/register/",
         {**form(), "cv": SimpleUploadedFile("cv.pdf", b"%PDF-1.4 tiny")},
