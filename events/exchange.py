@@ -313,7 +313,13 @@ def _parse_documents(documents, base_dir):
         for required in ("title", "path"):
             if required not in document:
                 raise EventDataError(f"{key}.{required}", "missing (required)")
-        path = base_dir / _text(document["path"], f"{key}.path", required=True)
+        path = (base_dir / _text(document["path"], f"{key}.path", required=True)).resolve()
+        # Only files in the JSON file's folder (or below it): an event file from someone else
+        # must not publish /etc/passwd or a key, whatever path or symlink it names.
+        if not path.is_relative_to(base_dir.resolve()):
+            raise EventDataError(
+                f"{key}.path", f"{document['path']!r} is outside the folder of the JSON file"
+            )
         if not path.is_file():
             raise EventDataError(f"{key}.path", f"no such file: {path}")
         with path.open("rb") as handle:

@@ -24,6 +24,7 @@ class EventPageCacheMiddleware:
         if match and event_cache.cacheable(request):
             language, slug = match.groups()
             if slug != "past":
+                request.get_host()  # DisallowedHost (400) for a Host not in ALLOWED_HOSTS
                 html = event_cache.cached_page(request, slug=slug, language=language)
                 if html is not None:
                     response = HttpResponse(html)

@@ -249,12 +249,11 @@ def _when(starts_at, ends_at, tz_name, language):
 
 
 class EventPage:
-    """An Event as the public pages show it (the view passes `request` for absolute URLs, and
-    the agenda and documents it fetched for the event page)."""
+    """An Event as the public pages show it (the event page's view passes the agenda and
+    documents it fetched)."""
 
-    def __init__(self, event, request=None, *, agenda=None, documents=None):
+    def __init__(self, event, *, agenda=None, documents=None):
         self.event = event
-        self.request = request
         self.language = translation.get_language() or "en"
         self._agenda_values = agenda or []
         self.documents = documents or []
@@ -306,10 +305,8 @@ class EventPage:
 
     @cached_property
     def url(self):
-        path = self.event.get_absolute_url()
-        if self.request is not None:
-            return self.request.build_absolute_uri(path)
-        return settings.SITE_URL + path
+        # From SITE_URL, never the request's Host: the page is cached and served to everyone.
+        return settings.SITE_URL + self.event.get_absolute_url()
 
     @cached_property
     def calendar_url(self):

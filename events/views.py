@@ -1,5 +1,6 @@
 import functools
 
+from django.conf import settings
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -80,9 +81,7 @@ def event_detail(request, slug):
         if html is not None:
             return HttpResponse(html)
     event = _visible_event(request, slug, _page_events())
-    page = EventPage(
-        event, request=request, agenda=agenda_values(event.pk), documents=document_rows(event)
-    )
+    page = EventPage(event, agenda=agenda_values(event.pk), documents=document_rows(event))
     html = render_to_string(
         "events/event_detail.html",
         {"page": page, "event": event, "status_marker": event_cache.STATUS_MARKER},
@@ -108,7 +107,7 @@ def event_calendar(request, slug):
         uid=ics.public_uid(event),
         sequence=event.sequence,
         cancelled=event.status == Event.Status.CANCELLED,
-        url=request.build_absolute_uri(event.get_absolute_url()),
+        url=settings.SITE_URL + event.get_absolute_url(),
     )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{event.slug}.ics"'

@@ -5,6 +5,7 @@ announce it and notifications writes the message) exactly as when they act thems
 """
 
 import csv
+import unicodedata
 from datetime import UTC, timedelta
 
 from django import forms
@@ -31,14 +32,21 @@ from registration.models import Registration
 Status = Registration.Status
 
 # --- CSV export -----------------------------------------------------------------------------
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection): =, +,
+# - and @ start formulas, | and % DDE and macro tricks in some spreadsheets, and a tab or line
+# break may hide the real first character.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "|", "%", "\t", "\r", "\n")
 CSV_BATCH = 2000
 
 
 def csv_cell(value):
+    """The value as a CSV cell, quoted with a leading ' when a spreadsheet would run it."""
     text = "" if value is None else str(value)
-    if text.startswith(FORMULA_TRIGGERS):
+    # NFKC folds look-alikes a spreadsheet may treat alike (the full-width equals, plus, minus,
+    # at, bar and percent signs, the small equals sign...) into the triggers; spaces before a
+    # trigger do not hide it.
+    head = unicodedata.normalize("NFKC", text[:16])
+    if head.startswith(FORMULA_TRIGGERS) or head.lstrip().startswith(FORMULA_TRIGGERS):
         return "'" + text
     return text
 

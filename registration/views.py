@@ -8,6 +8,7 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from config.http import client_ip
@@ -123,6 +124,8 @@ def _registration_or_404(token):
     return registration
 
 
+# Name and email behind a personal link: no browser, proxy or shared cache keeps a copy.
+@never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def manage(request, token):
     registration = _registration_or_404(token)
@@ -142,6 +145,7 @@ def manage(request, token):
     return render(request, "registration/manage.html", context)
 
 
+@never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def cancel(request, token):
     registration = _registration_or_404(token)

@@ -1,5 +1,10 @@
+from urllib.parse import urlencode
+
 import pytest
 from django.core.cache import cache
+from django.test import Client
+
+URLENCODED = "application/x-www-form-urlencoded"
 
 
 @pytest.fixture(autouse=True)
@@ -24,3 +29,43 @@ def _reset_language():
     from django.utils import translation
 
     translation.deactivate()
+
+
+def _has_file(data):
+    values = data.values() if isinstance(data, dict) else ()
+    for value in values:
+        items = value if isinstance(value, (list, tuple)) else [value]
+        if any(hasattr(item, "read") for item in items):
+            return True
+    return False
+
+
+class BrowserClient(Client):
+    """Django's test client, posting a dict of plain fields urlencoded as a browser posts our
+    forms (none has enctype="multipart/form-data", and public pages refuse multipart: see
+    config/limits.py); a dict holding a file goes multipart, as the admin's upload forms do."""
+
+    def post(self, path, data=None, content_type=None, **extra):
+        if (
+            content_type is None
+            and (data is None or isinstance(data, dict))
+            and not _has_file(data)
+        ):
+            return super().post(path, urlencode(data or {}, doseq=True), URLENCODED, **extra)
+        if content_type is None:
+            return super().post(path, data, **extra)
+        return super().post(path, data, content_type, **extra)
+
+
+@pytest.fixture
+def client():
+    """pytest-django's `client`, posting as a browser does (BrowserClient)."""
+    return BrowserClient()
+
+
+@pytest.fixture
+def admin_client(db, admin_user):
+    """pytest-django's `admin_client`, posting as a browser does (BrowserClient)."""
+    client = BrowserClient()
+    client.force_login(admin_user)
+    return client

@@ -24,7 +24,7 @@ def test_public_calendar_file_has_zone_stable_uid_and_no_meeting_link(client, ju
     assert str(vevent["DTSTART"].params["TZID"]) == "America/New_York"
     assert [str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")] == ["America/New_York"]
     assert str(vevent["UID"]) == f"event-{june_event.pk}@127.0.0.1"
-    assert str(vevent["URL"]) == "http://testserver/en/events/june-event/"
+    assert str(vevent["URL"]) == "http://127.0.0.1:8000/en/events/june-event/"  # SITE_URL
     assert SECRET_MEETING_URL not in response.content.decode()
     again = parse(client.get("/en/events/june-event/calendar.ics").content)[1]
     assert again["UID"] == vevent["UID"]

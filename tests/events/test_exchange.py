@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from events.demo.pdf import simple_pdf
-from events.models import Event, Speaker
+from events.models import Document, Event, Speaker
 
 pytestmark = pytest.mark.django_db
 
@@ -95,11 +95,13 @@ def test_import_creates_the_event_with_agenda_speakers_and_documents(folder):
 
 def test_export_then_import_round_trips(folder, tmp_path_factory):
     run("import_event", str(write(folder, event_json())))
-    first = json.loads(run("export_event", "imported"))
+    out = tmp_path_factory.mktemp("export") / "event.json"
+    run("export_event", "imported", "--output", str(out))
+    first = json.loads(out.read_text(encoding="utf-8"))
 
     # Import the export as a second event, then export that: the same JSON (but the slug).
     first_copy = {**first, "slug": "imported-copy"}
-    run("import_event", str(write(folder, first_copy, "copy.json")))
+    run("import_event", str(write(out.parent, first_copy, "copy.json")))
     second = json.loads(run("export_event", "imported-copy"))
 
     def comparable(data):
@@ -195,3 +197,38 @@ def test_a_renamed_program_is_refused_as_a_document(folder):
 def test_export_of_an_unknown_slug_says_so():
     with pytest.raises(CommandError, match="slug: no event 'nope'"):
         run("export_event", "nope")
+
+
+@pytest.fixture
+def outside(tmp_path_factory):
+    """A real PDF in another folder: what a hostile event file would try to publish."""
+    path = tmp_path_factory.mktemp("elsewhere") / "secret.pdf"
+    path.write_bytes(simple_pdf("Not for publishing", ["Private."]))
+    return path
+
+
+@pytest.mark.parametrize("kind", ["absolute", "dot-dot", "symlink"])
+def test_documents_outside_the_json_files_folder_are_refused(folder, outside, kind):
+    if kind == "absolute":
+        named = str(outside)
+    elif kind == "dot-dot":
+        named = f"../{outside.parent.name}/{outside.name}"
+    else:
+        (folder / "link.pdf").symlink_to(outside)
+        named = "link.pdf"
+    data = event_json(documents=[{"title": "Agenda", "path": named}])
+    with pytest.raises(CommandError) as error:
+        run("import_event", str(write(folder, data)))
+    assert f"documents[0].path: {named!r} is outside the folder of the JSON file" in str(
+        error.value
+    )
+    assert not Event.objects.exists()
+    assert not Document.objects.exists()
+
+
+def test_documents_in_a_subfolder_are_fine(folder):
+    (folder / "docs").mkdir()
+    (folder / "note.pdf").rename(folder / "docs" / "note.pdf")
+    data = event_json(documents=[{"title": "Concept note", "path": "docs/note.pdf"}])
+    run("import_event", str(write(folder, data)))
+    assert Event.objects.get(slug="imported").documents.count() == 1

@@ -6,12 +6,12 @@ from datetime import timedelta
 import psycopg
 import pytest
 from django.db import connection
-from django.test import Client
 from django.utils import timezone
 
 from events.models import Event
 from notifications.models import Delivery
 from registration.models import ManageToken, Registration
+from tests.conftest import BrowserClient as Client
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

@@ -200,7 +200,31 @@ def test_event_admin_page_shows_counts_and_svg_charts(admin_client, make_event):
     assert "Media 0" in panel
 
 
-@pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@x", "\tx", "\rx"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "=1+1",
+        "+1",
+        "-1",
+        "@x",
+        "\tx",
+        "\rx",
+        "\nx",
+        "|calc",
+        "%0A=1+1",
+        # Full-width and small look-alikes (NFKC folds them into the triggers).
+        '\uff1dHYPERLINK("http://evil")',  # full-width equals
+        "\uff0bcmd|calc",  # full-width plus
+        "\uff0d2+3",  # full-width minus
+        "\uff20SUM(A1)",  # full-width at
+        "\uff5ccalc",  # full-width bar
+        "\uff05x",  # full-width percent
+        "\ufe66 1+1",  # small equals
+        # A space before the trigger hides nothing.
+        " =1+1",
+        "\u3000=1+1",
+    ],
+)
 def test_csv_cell_neutralises_every_formula_trigger(value):
     from registration.admin import csv_cell
 
@@ -330,3 +354,10 @@ def test_signups_chart_of_ninety_days_steps_by_the_day(admin_client, make_event)
     rows = re.findall(r"<tr><td>([^<]+)</td><td>(\d+)</td><td>(\d+)</td></tr>", panel)
     assert len(rows) == 90
     assert rows[0] == ("March 1, 2026", "1", "1") and rows[-1] == ("May 29, 2026", "1", "90")
+
+
+@pytest.mark.parametrize("value", ["Amina Diallo", "محمد الأحمد", "王芳", "50% off", "a=b", ""])
+def test_csv_cell_leaves_ordinary_text_alone(value):
+    from registration.admin import csv_cell
+
+    assert csv_cell(value) == value

@@ -4,9 +4,9 @@ import threading
 
 import pytest
 from django.db import connection, connections
-from django.test import Client
 
 from registration.models import Registration
+from tests.conftest import BrowserClient as Client
 from tests.registration.conftest import form_post
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]

@@ -3,13 +3,13 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from events.models import Event
 from registration import services
 from registration.models import Registration
+from tests.conftest import BrowserClient as Client
 from tests.registration.conftest import form_post
 
 Status = Registration.Status

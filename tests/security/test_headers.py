@@ -53,3 +53,16 @@ def test_pages_forbid_framing_and_sniffing_and_limit_the_referrer(client, db, ur
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_every_response_carries_a_permissions_policy(client, db, settings):
+    from tests.events.conftest import make_event
+
+    settings.EVENT_PAGE_CACHE_SECONDS = 300
+    event = make_event()
+    urls = [*PAGES, "/healthz", f"/en/events/{event.slug}/", "/en/no-such-page/"]
+    urls.append(f"/en/events/{event.slug}/")  # now a hit, served by the page-cache middleware
+    for url in urls:
+        policy = client.get(url)["Permissions-Policy"]
+        for feature in ["camera", "microphone", "geolocation", "payment"]:
+            assert f"{feature}=()" in policy, url

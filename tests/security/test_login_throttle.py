@@ -1,12 +1,17 @@
 """Organiser login: five wrong passwords for one username from one address lock that pair
-out for 15 minutes with a clear message; nobody else is affected."""
+out for 15 minutes with a clear message; so do 20 from one address, or 30 for one username
+from anywhere; nobody else is affected, and parallel guesses get no more checks."""
 
+import threading
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.contrib.auth import get_user_model
+from django.db import connections
 from django.utils import timezone
+
+from tests.conftest import BrowserClient
 
 LOGIN = "/en/admin/login/"
 PASSWORD = "correct horse battery"
@@ -96,3 +101,39 @@ def test_username_case_and_spaces_do_not_reset_the_count(client, organiser):
     for username in ["organiser", "Organiser", "ORGANISER ", " organiser", "OrGaNiSeR"]:
         attempt(client, username, "wrong")
     assert attempt(client, "organiser", PASSWORD).status_code == 429
+
+
+def test_guessing_one_account_from_many_addresses_is_blocked_too(client, organiser, colleague):
+    for number in range(30):
+        response = attempt(client, "organiser", "wrong", ip=f"198.51.100.{number + 1}")
+        assert response.status_code == 200
+    response = attempt(client, " Organiser", PASSWORD, ip="192.0.2.200")
+    assert response.status_code == 429
+    assert "Try again in 15 minutes." in response.content.decode()
+    # Other accounts, from any of those addresses, are unaffected.
+    assert attempt(client, "colleague", PASSWORD, ip="198.51.100.1").status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+def test_thirty_parallel_wrong_passwords_get_exactly_five_checked(organiser):
+    # Real threads, each its own client and database connection, released together: the
+    # count is taken atomically before a password is checked, so no more than the limit are.
+    threads = 30
+    barrier = threading.Barrier(threads)
+    statuses = []
+
+    def guess():
+        try:
+            client = BrowserClient()
+            barrier.wait()
+            statuses.append(attempt(client, "organiser", "wrong").status_code)
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=guess) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    assert sorted(statuses) == [200] * 5 + [429] * 25

@@ -98,3 +98,12 @@ def test_lookup_is_an_exact_match_on_the_hash_never_a_prefix_or_range(client, ev
     assert guess not in sql
     for operator in (" LIKE ", " ILIKE ", "SUBSTR", ">", "<"):
         assert operator not in sql.upper(), operator
+
+
+def test_manage_and_cancel_pages_are_never_stored_by_a_browser_or_proxy(client, event):
+    token = register(event, 1).token
+    for path in [f"/en/r/{token}/", f"/en/r/{token}/cancel/"]:
+        response = client.get(path)
+        assert response.status_code == 200
+        directives = {part.strip() for part in response["Cache-Control"].split(",")}
+        assert {"no-store", "private"} <= directives, path

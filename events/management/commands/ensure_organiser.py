@@ -4,7 +4,9 @@ import os
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -19,6 +21,8 @@ class Command(BaseCommand):
         username = os.environ.get("CONVENE_ADMIN_USER", "organiser")
         password = os.environ.get("CONVENE_ADMIN_PASSWORD", "")
         user = User.objects.filter(username=username).first()
+        if password:
+            self._check_strength(password, user or User(username=username))
         if user is not None:
             if password and not user.check_password(password):
                 user.set_password(password)
@@ -45,3 +49,14 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Created the organiser login '{username}' with CONVENE_ADMIN_PASSWORD."
             )
+
+    def _check_strength(self, password, user):
+        """Django's password validators (AUTH_PASSWORD_VALIDATORS), as for any other password."""
+        try:
+            validate_password(password, user=user)
+        except ValidationError as error:
+            raise CommandError(
+                "CONVENE_ADMIN_PASSWORD is too weak: "
+                + " ".join(error.messages)
+                + " Choose a longer, uncommon one (or unset it to have one generated)."
+            ) from None

@@ -25,7 +25,8 @@ class Command(BaseCommand):
             raise CommandError(f"slug: no event {slug!r}") from None
 
         if output is None:
-            # Absolute paths: import_event finds the files wherever the JSON is saved.
+            # Absolute paths, to say where the files are. import_event takes documents only
+            # from its JSON file's folder: to move an event with its documents, use --output.
             data = export_event(event, document_path=lambda document: document.file.path)
             self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
             return
