@@ -194,7 +194,8 @@ def _zone_from_request(request, obj):
 def _zone_help(zone):
     # The span is what static/events/admin-event.js rewrites when the zone select changes.
     sentence = conditional_escape(gettext("In the event's time zone, %(zone)s."))
-    return mark_safe(sentence % {"zone": format_html("<span data-event-zone>{}</span>", zone)})
+    span = format_html("<span data-event-zone>{}</span>", zone)
+    return mark_safe(sentence % {"zone": span})  # noqa: S308 - both parts escaped above
 
 
 class ZoneInput(forms.TextInput):
@@ -326,9 +327,14 @@ class EventAdminForm(EventFormBase):
         zone = timezone.get_current_timezone_name()
         for name in EVENT_DATETIME_FIELDS:
             if name in self.fields:
-                model_help = conditional_escape(self.fields[name].help_text or "")
-                parts = [_date_help(self.date_formats), _zone_help(zone), model_help]
-                self.fields[name].help_text = mark_safe(" ".join(filter(None, parts)))
+                parts = [
+                    _date_help(self.date_formats),
+                    _zone_help(zone),
+                    self.fields[name].help_text,
+                ]
+                self.fields[name].help_text = format_html_join(
+                    " ", "{}", ((part,) for part in parts if part)
+                )
         accept_date_formats(self, self.date_formats)
         if self.instance.pk and not self.is_bound:
             self.fields["move_agenda"].initial = _agenda_inside(self.instance)

@@ -11,7 +11,7 @@ Times in messages are written in the event's own zone, the one the organiser thi
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -26,17 +26,19 @@ def _local(value, tz):
 
 
 def format_moment(value, tz):
-    """'25 Jun 2027, 12:30 EDT': a time as an organiser reads it, in the event's zone."""
+    """'25 Jun 2027, 12:30 EDT': a time as an organiser reads it, in the event's zone (month
+    names in the active language)."""
     local = _local(value, tz)
-    return f"{local:%d %b %Y, %H:%M} {local.tzname()}"
+    return f"{dateformat.format(local, 'j M Y, H:i')} {local.tzname()}"
 
 
 def format_span(starts_at, ends_at, tz):
-    """'25 Jun 2027, 12:30–14:00 EDT' (the end's date is written when it differs)."""
+    """'25 Jun 2027, 12:30-14:00 EDT' (with an en dash; the end's date when it differs)."""
     start, end = _local(starts_at, tz), _local(ends_at, tz)
     if start.date() == end.date():
-        return f"{start:%d %b %Y, %H:%M}–{end:%H:%M} {end.tzname()}"
-    return f"{format_moment(starts_at, tz)} – {format_moment(ends_at, tz)}"
+        day = dateformat.format(start, "j M Y, H:i")
+        return f"{day}\N{EN DASH}{dateformat.format(end, 'H:i')} {end.tzname()}"
+    return f"{format_moment(starts_at, tz)} \N{EN DASH} {format_moment(ends_at, tz)}"
 
 
 def event_errors(event):
