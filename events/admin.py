@@ -465,6 +465,10 @@ class AgendaItemForm(AgendaFormBase):
         self.instance.ends_at = timezone.make_aware(ends_at) if ends_at else None
         return cleaned
 
+    def has_changed(self):
+        # A moved item is saved although nothing was typed into it.
+        return self.moved or super().has_changed()
+
     def _update_errors(self, errors):
         if hasattr(errors, "error_dict"):
             errors = ValidationError(
