@@ -390,7 +390,9 @@ def test_us_english_keeps_month_first(admin_client, side_event):
 
 
 # --- an uploaded concept note survives a validation error -------------------------------------
-def test_an_upload_is_kept_after_an_error_elsewhere(admin_client, side_event, settings, tmp_path):
+def test_an_upload_is_kept_after_an_error_elsewhere(
+    admin_client, side_event, settings, tmp_path, django_capture_on_commit_callbacks
+):
     settings.MEDIA_ROOT = tmp_path
     pdf = simple_pdf("Concept note", ["Text."])
     documents = {
@@ -407,12 +409,15 @@ def test_an_upload_is_kept_after_an_error_elsewhere(admin_client, side_event, se
     html = response.content.decode()
     assert "Kept from your last try: concept-note.pdf. No need to attach it again." in html
     token = re.search(r'name="documents-0-kept_file" value="([^"]+)"', html).group(1)
+    assert [p.name for p in (tmp_path / "stash").rglob("*.pdf")] == ["concept-note.pdf"]
 
     data = admin_post_data(side_event, **documents, **{"documents-0-kept_file": token})
-    assert admin_client.post(change_url(side_event), data).status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        assert admin_client.post(change_url(side_event), data).status_code == 302
     document = side_event.documents.get()
     assert document.file.read() == pdf
     assert document.content_type == "application/pdf" and document.size == len(pdf)
+    assert [p.name for p in (tmp_path / "stash").rglob("*.pdf")] == []  # the kept copy is gone
 
 
 def test_a_forged_kept_file_token_is_ignored(admin_client, side_event):
@@ -481,3 +486,27 @@ def test_send_now_confirmation_says_how_far_away_the_event_is(admin_client, db):
     local = far.local_starts_at
     assert "starts in 6\N{NO-BREAK SPACE}months" in html
     assert f"{local:%H:%M} {local.tzname()}" in html
+
+
+def test_a_new_event_with_its_agenda_is_checked_in_one_go(admin_client, db):
+    agenda = {
+        "agenda_items-TOTAL_FORMS": "2",
+        "agenda_items-0-start_time": "12:30",
+        "agenda_items-0-end_time": "12:45",
+        "agenda_items-0-title": "Opening remarks",
+        "agenda_items-0-position": "0",
+        "agenda_items-1-start_time": "14:00",
+        "agenda_items-1-title": "Too late",
+        "agenda_items-1-position": "1",
+    }
+    response = admin_client.post("/en/admin/events/event/add/", admin_post_data(**agenda))
+    assert response.status_code == 200
+    assert (
+        "Agenda items must be within the event's time, 25 Jun 2030, 12:30\N{EN DASH}14:00 EDT."
+        in errors(response)
+    )
+    agenda["agenda_items-1-start_time"] = "13:45"
+    response = admin_client.post("/en/admin/events/event/add/", admin_post_data(**agenda))
+    assert response.status_code == 302
+    event = Event.objects.get()
+    assert [i.starts_at for i in event.agenda_items.all()] == [START, END - timedelta(minutes=15)]
