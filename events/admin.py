@@ -40,7 +40,7 @@ from django.utils.formats import get_format
 from django.utils.functional import lazy
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.text import get_valid_filename
+from django.utils.text import capfirst, get_valid_filename
 from django.utils.timesince import timeuntil
 from django.utils.translation import check_for_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -203,7 +203,9 @@ class ZoneInput(forms.TextInput):
     common ones first: the browser filters it as the organiser types ("zurich", "+02")."""
 
     def __init__(self, attrs=None):
-        super().__init__({"list": "timezone-list", "autocomplete": "off", **(attrs or {})})
+        super().__init__(
+            {"list": "timezone-list", "autocomplete": "off", "class": "vTextField", **(attrs or {})}
+        )
 
     def render(self, name, value, attrs=None, renderer=None):
         options = format_html_join(
@@ -293,7 +295,7 @@ class EventAdminForm(EventFormBase):
     )
     # Shown (and required) only when a saved event's zone changes: see get_fieldsets().
     zone_change = forms.ChoiceField(
-        label=_("the new time zone"),
+        label=_("What the new time zone means"),
         required=False,
         widget=forms.RadioSelect,
         choices=[(SAME_INSTANT, _("Same moment")), (SAME_CLOCK, _("Same clock time"))],
@@ -361,7 +363,8 @@ class EventAdminForm(EventFormBase):
                 (
                     SAME_INSTANT,
                     gettext(
-                        "Same moment: it stays at %(old)s in %(old_zone)s, %(new)s in %(zone)s."
+                        "Same moment: it stays at %(old)s in %(old_zone)s, which is %(new)s in "
+                        "%(zone)s."
                     )
                     % {
                         "old": rules.format_moment(moment, old_tz),
@@ -373,7 +376,8 @@ class EventAdminForm(EventFormBase):
                 (
                     SAME_CLOCK,
                     gettext(
-                        "Same clock time: it moves to %(new)s in %(zone)s, %(old)s in %(old_zone)s."
+                        "Same clock time: it moves to %(new)s in %(zone)s, which is %(old)s in "
+                        "%(old_zone)s."
                     )
                     % {
                         "new": rules.format_moment(clock, new_tz),
@@ -412,13 +416,15 @@ class AgendaItemForm(AgendaFormBase):
     """An agenda item's date once (blank: the event's) and its times, in the event's zone."""
 
     date = forms.DateField(
-        label=_("date"),
+        label=capfirst(_("date")),
         required=False,
         widget=widgets.AdminDateWidget,
         help_text=_("Blank: the event's date."),
     )
-    start_time = forms.TimeField(label=_("starts at"), widget=widgets.AdminTimeWidget)
-    end_time = forms.TimeField(label=_("ends at"), required=False, widget=widgets.AdminTimeWidget)
+    start_time = forms.TimeField(label=capfirst(_("starts at")), widget=widgets.AdminTimeWidget)
+    end_time = forms.TimeField(
+        label=capfirst(_("ends at")), required=False, widget=widgets.AdminTimeWidget
+    )
     # The model's errors about its times belong to these fields here.
     FIELD_FOR_MODEL_ERROR = {"starts_at": "start_time", "ends_at": "end_time"}
 

@@ -59,10 +59,13 @@ class Screens:
     def __init__(self, page, folder):
         self.page, self.folder, self.count = page, folder, 0
 
-    def __call__(self, name):
+    def __call__(self, name, focus=None):
+        """The screen as the organiser sees it, scrolled to `focus` (a selector)."""
         self.count += 1
         path = self.folder / f"organiser-{self.count:02d}-{name}.png"
-        self.page.screenshot(path=path, full_page=True)
+        if focus:
+            self.page.locator(focus).first.scroll_into_view_if_needed()
+        self.page.screenshot(path=path)
 
 
 def errors_text(page):
@@ -139,7 +142,7 @@ def test_organiser_recreates_the_side_event_and_every_mistake_is_caught(
     expect(help_zone).to_have_text("Asia/Tokyo")
     expect(page.locator("#content [data-event-zone]").first).to_have_text("Asia/Tokyo")
     expect(warning).to_contain_text("Asia/Tokyo")
-    shot("zone-switched-to-tokyo")
+    shot("zone-switched-to-tokyo", "#id_ends_at_0")
     page.locator("#clocklink0").click()
     page.locator("#clockbox0").get_by_role("button", name="Now").click()
     tokyo_now = timezone.localtime(timezone.now(), zoneinfo.ZoneInfo("Asia/Tokyo"))
@@ -184,14 +187,14 @@ def test_organiser_recreates_the_side_event_and_every_mistake_is_caught(
     page.locator("#id_documents-0-kind").select_option("concept_note")
     page.locator("#id_documents-0-title").fill("Concept note")
     page.locator("#id_documents-0-file").set_input_files(pdf)
-    shot("filled-with-mistakes")
+    shot("filled-with-mistakes", "#agenda_items-group")
     save(page)
 
     # Refused, each mistake named where it was made.
     errors = errors_text(page)
     assert "Enter a valid date, like 25/06/2027 or 2027-06-25." in errors
     assert "Kept from your last try: concept-note.pdf." in page.content()
-    shot("refused-date-format")
+    shot("refused-date-format", ".field-starts_at")
     assert not Event.objects.exists()
 
     set_datetime(page, "starts_at", "25/06/2027", "12:30")
@@ -207,7 +210,10 @@ def test_organiser_recreates_the_side_event_and_every_mistake_is_caught(
     assert "Kept from your last try: concept-note.pdf. No need to attach it again." in (
         page.content()
     )
-    shot("refused-link-registration-agenda")
+    shot("refused-link-registration-agenda", ".field-meeting_link_send_at")
+    shot("refused-registration-close", ".field-capacity")
+    shot("refused-agenda-item", "#agenda_items-0 .field-title")
+    shot("concept-note-kept", "#documents-group")
     assert not Event.objects.exists()
 
     # Fixes: the first item at 12:30, registration closing at the start (blank), and the link
@@ -237,7 +243,7 @@ def test_organiser_recreates_the_side_event_and_every_mistake_is_caught(
     move.uncheck()
     save(page)
     assert "Agenda items must be within the event's time, 25 Jun 2027, 13:00" in errors_text(page)
-    shot("refused-agenda-left-behind")
+    shot("refused-agenda-left-behind", "#agenda_items-0")
     page.locator("#id_move_agenda").check()
     save(page)
     expect(page.locator("ul.messagelist")).to_contain_text(
@@ -253,13 +259,13 @@ def test_organiser_recreates_the_side_event_and_every_mistake_is_caught(
     expect(question).to_contain_text("Should the event keep its moment or its clock time?")
     expect(question).to_contain_text(
         "Same moment: it stays at 25 Jun 2027, 13:00 EDT in America/New_York, "
-        "25 Jun 2027, 19:00 CEST in Europe/Zurich."
+        "which is 25 Jun 2027, 19:00 CEST in Europe/Zurich."
     )
     expect(question).to_contain_text(
         "Same clock time: it moves to 25 Jun 2027, 13:00 CEST in Europe/Zurich, "
-        "25 Jun 2027, 07:00 EDT in America/New_York."
+        "which is 25 Jun 2027, 07:00 EDT in America/New_York."
     )
-    shot("zone-change-question")
+    shot("zone-change-question", ".field-starts_at")
     event.refresh_from_db()
     assert event.timezone == "America/New_York"
     # The organiser meant New York after all: back to it, nothing to ask.

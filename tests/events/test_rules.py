@@ -304,11 +304,11 @@ def test_changing_the_zone_asks_which_time_is_meant_and_shows_both(admin_client,
     )
     assert (
         "Same moment: it stays at 25 Jun 2030, 12:30 EDT in America/New_York, "
-        "25 Jun 2030, 18:30 CEST in Europe/Zurich." in html
+        "which is 25 Jun 2030, 18:30 CEST in Europe/Zurich." in html
     )
     assert (
         "Same clock time: it moves to 25 Jun 2030, 12:30 CEST in Europe/Zurich, "
-        "25 Jun 2030, 06:30 EDT in America/New_York." in html
+        "which is 25 Jun 2030, 06:30 EDT in America/New_York." in html
     )
     side_event.refresh_from_db()
     assert (side_event.timezone, side_event.starts_at) == ("America/New_York", START)
