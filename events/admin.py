@@ -17,6 +17,7 @@ zone. A zone changed in the same submission applies to the times of that submiss
 """
 
 import copy
+import difflib
 import uuid
 import zoneinfo
 from datetime import date, datetime, timedelta
@@ -50,7 +51,7 @@ from events import cache as event_cache
 from events import rules, services
 from events.languages import UN_LANGUAGES
 from events.models import AgendaItem, Document, Event, Speaker
-from events.zones import known_timezone, offered_zones
+from events.zones import canonical_zone, offered_zones, zone_names
 
 event_admin_panels = []
 change_notice_counters = []
@@ -170,8 +171,8 @@ def _submitted_zone(request, obj):
     """The zone name a POST sets when it is a known one and differs from the stored one."""
     if obj is None or request.method != "POST":
         return None
-    name = request.POST.get("timezone", "").strip()
-    return name if known_timezone(name) and name != obj.timezone else None
+    name = canonical_zone(request.POST.get("timezone"))
+    return name if name and name != obj.timezone else None
 
 
 def _zone_from_request(request, obj):
@@ -181,8 +182,8 @@ def _zone_from_request(request, obj):
     are read in the old zone (the one they were shown in), so the event keeps its instant.
     """
     if request.method == "POST":
-        name = request.POST.get("timezone", "").strip()
-        if known_timezone(name):
+        name = canonical_zone(request.POST.get("timezone"))
+        if name:
             if _submitted_zone(request, obj) and request.POST.get("zone_change") == SAME_INSTANT:
                 return obj.timezone
             return name
@@ -340,6 +341,19 @@ class EventAdminForm(EventFormBase):
         accept_date_formats(self, self.date_formats)
         if self.instance.pk and not self.is_bound:
             self.fields["move_agenda"].initial = _agenda_inside(self.instance)
+
+    def clean_timezone(self):
+        """The zone as typed, or its IANA spelling ("europe/zurich"); else close names."""
+        name = (self.cleaned_data.get("timezone") or "").strip()
+        if canonical_zone(name):
+            return canonical_zone(name)
+        close = difflib.get_close_matches(name, sorted(zone_names()), n=3, cutoff=0.6)
+        message = gettext("%(value)s is not a known IANA time zone (e.g. America/New_York).") % {
+            "value": name
+        }
+        if close:
+            message += " " + gettext("Did you mean %(zones)s?") % {"zones": ", ".join(close)}
+        raise ValidationError(message)
 
     def clean(self):
         cleaned = super().clean()

@@ -32,6 +32,18 @@ def known_timezone(name):
     return isinstance(name, str) and name in zone_names()
 
 
+@functools.cache
+def _by_lower_case():
+    return {name.lower(): name for name in zone_names()}
+
+
+def canonical_zone(typed):
+    """The IANA spelling of a zone typed in any case ("europe/zurich"), or None."""
+    if not isinstance(typed, str):
+        return None
+    return _by_lower_case().get(typed.strip().lower())
+
+
 def utc_offset(name, at=None):
     """The zone's UTC offset at `at` (now), as "+02:00", and in seconds."""
     moment = timezone.localtime(at or timezone.now(), zoneinfo.ZoneInfo(name))

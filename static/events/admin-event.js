@@ -10,9 +10,10 @@ document.addEventListener("DOMContentLoaded", () => {
   if (!input || !list) return;
 
   function follow() {
-    const zone = input.value.trim();
-    const option = Array.from(list.options).find((o) => o.value === zone);
+    const typed = input.value.trim().toLowerCase();
+    const option = Array.from(list.options).find((o) => o.value.toLowerCase() === typed);
     if (!option) return; // not (yet) a known zone: the server will say so on save
+    const zone = option.value;
     for (const slot of document.querySelectorAll("[data-event-zone]")) {
       slot.textContent = zone;
     }

@@ -273,6 +273,21 @@ def test_time_zone_is_chosen_from_a_searchable_list_and_still_checked(admin_clie
     assert not Event.objects.filter(slug="new-one").exists()
 
 
+def test_a_zone_typed_in_lower_case_is_spelled_the_iana_way(admin_client, db):
+    data = admin_post_data(slug="new-one", timezone=" europe/zurich")
+    assert admin_client.post("/en/admin/events/event/add/", data).status_code == 302
+    event = Event.objects.get(slug="new-one")
+    assert event.timezone == "Europe/Zurich"
+    assert event.local_starts_at.strftime("%H:%M %Z") == "12:30 CEST"  # read in that zone
+
+
+def test_a_misspelt_zone_gets_suggestions(admin_client, db):
+    data = admin_post_data(slug="new-one", timezone="America/NewYork")
+    html = admin_client.post("/en/admin/events/event/add/", data).content.decode()
+    assert "America/NewYork is not a known IANA time zone" in html
+    assert "Did you mean America/New_York" in html
+
+
 def test_every_common_zone_is_a_real_iana_zone():
     from events.zones import COMMON_ZONES
 
