@@ -44,9 +44,15 @@ def canonical_zone(typed):
     return _by_lower_case().get(typed.strip().lower())
 
 
+@functools.cache
+def _zone(name):
+    # ZoneInfo keeps only a few zones strongly; listing all 600 would re-read them from disk.
+    return zoneinfo.ZoneInfo(name)
+
+
 def utc_offset(name, at=None):
     """The zone's UTC offset at `at` (now), as "+02:00", and in seconds."""
-    moment = timezone.localtime(at or timezone.now(), zoneinfo.ZoneInfo(name))
+    moment = timezone.localtime(at or timezone.now(), _zone(name))
     seconds = int(moment.utcoffset().total_seconds())
     sign = "+" if seconds >= 0 else "-"
     hours, minutes = divmod(abs(seconds) // 60, 60)
