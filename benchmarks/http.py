@@ -87,7 +87,7 @@ def registration_body(html, token):
         affiliation="cso_ngo",
         preferred_language="en",
         interpretation_language="en",
-        timezone="Europe/Geneva",
+        timezone="Europe/Zurich",
         consent="on",
     )
     names = set(re.findall(r'name="([^"]+)"', form))

@@ -66,7 +66,7 @@ def main():
                     "affiliation": "cso_ngo",
                     "preferred_language": "en",
                     "interpretation_language": "en",
-                    "timezone": "Europe/Geneva",
+                    "timezone": "Europe/Zurich",
                     "consent": "on",
                 }
             ),

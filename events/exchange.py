@@ -10,7 +10,10 @@ path relative to the JSON file), and optionally expected_outcomes (list of lines
 contact_email, venue, translations ({"fr": {"title": ...}, ...}).
 
 Import is all or nothing: one transaction, and the first problem stops it with a message that
-names the key, e.g. `agenda[2].starts_at: "25/06" is not an ISO 8601 date and time`.
+names the key, e.g. `agenda[2].starts_at: "25/06" is not an ISO 8601 date and time`. The
+rules an event must keep (events/rules.py: the meeting link goes out before the start,
+registration closes by the end, the agenda lies within the event) are the admin's, through
+the models' clean(); what they only warn about is passed to `warn(key, message)`.
 """
 
 import zoneinfo
@@ -22,10 +25,11 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
-from events import services
+from events import rules, services
 from events.documents import validate_document
 from events.languages import UN_LANGUAGE_CODES
 from events.models import AgendaItem, Document, Event, Speaker
+from events.zones import known_timezone
 
 REQUIRED = ["slug", "title", "starts_at", "ends_at", "timezone"]
 OPTIONAL = {
@@ -155,11 +159,12 @@ def _full_clean(instance, key_prefix, **kwargs):
         raise EventDataError(key, message) from None
 
 
-def import_event(data, *, base_dir):
+def import_event(data, *, base_dir, warn=None):
     """Create or update (by slug) an event with its agenda, speakers and documents.
 
     All or nothing. Returns (event, created). Agenda items and documents are replaced by the
     file's; a time or meeting-link change of a published event is announced as for an edit.
+    `warn(key, message)` hears what is allowed but probably a mistake (the event is saved).
     """
     _check_keys(data, [*REQUIRED, *OPTIONAL], "")
     for key in REQUIRED:
@@ -169,7 +174,7 @@ def import_event(data, *, base_dir):
     slug = _text(values["slug"], "slug", required=True)
 
     zone = values["timezone"]
-    if not isinstance(zone, str) or zone not in zoneinfo.available_timezones():
+    if not known_timezone(zone):
         raise EventDataError(
             "timezone", f"{zone!r} is not an IANA time zone (e.g. America/New_York)"
         )
@@ -229,12 +234,16 @@ def import_event(data, *, base_dir):
         if created:
             event = Event(slug=slug)
         changed = [name for name, value in fields.items() if getattr(event, name) != value]
+        old_zone = None if created else event.timezone
         for name, value in fields.items():
             setattr(event, name, value)
         cancel = status == Event.Status.CANCELLED and event.status != Event.Status.CANCELLED
         if not cancel:
             event.status = status
         _full_clean(event, "", validate_unique=created)
+        warnings = rules.event_warnings(event)
+        if old_zone is not None and old_zone != event.timezone:
+            warnings.append(("timezone", _zone_change_warning(event, old_zone)))
         services.save_event(event=event, changed_fields=changed)
         if cancel:
             services.cancel_event(event=event)
@@ -256,7 +265,19 @@ def import_event(data, *, base_dir):
                 document.save()
         storage = Document._meta.get_field("file").storage
         transaction.on_commit(lambda: [storage.delete(name) for name in old_files])
+    for key, message in warnings if warn else ():
+        warn(key, message)
     return event, created
+
+
+def _zone_change_warning(event, old_zone):
+    # The file's times carry their UTC offsets, so the instants are what it says; the organiser
+    # may still have meant the old clock times, so say where the event now is on both clocks.
+    return (
+        f"changed from {old_zone} to {event.timezone}; the times in the file carry their UTC "
+        f"offsets, so the event starts at {rules.format_moment(event.starts_at, event.tz)} "
+        f"({rules.format_moment(event.starts_at, zoneinfo.ZoneInfo(old_zone))} in {old_zone})"
+    )
 
 
 def _parse_agenda(agenda):

@@ -12,12 +12,14 @@ from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from events import rules
 from events.documents import validate_document
 from events.languages import UN_LANGUAGE_CODES, UN_LANGUAGES
+from events.zones import known_timezone
 
 
 def validate_timezone(value):
-    if value not in zoneinfo.available_timezones():
+    if not known_timezone(value):
         raise ValidationError(
             _("%(value)s is not a known IANA time zone (e.g. America/New_York)."),
             params={"value": value},
@@ -180,16 +182,9 @@ class Event(Translatable):
     def clean(self):
         if self.slug in RESERVED_SLUGS:
             raise ValidationError({"slug": _("This address is taken by the site; choose another.")})
-        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
-            raise ValidationError({"ends_at": _("The event must end after it starts.")})
-        if (
-            self.registration_opens_at
-            and self.registration_closes_at
-            and self.registration_closes_at <= self.registration_opens_at
-        ):
-            raise ValidationError(
-                {"registration_closes_at": _("Registration must close after it opens.")}
-            )
+        errors = rules.event_errors(self)
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def tz(self):
@@ -266,6 +261,15 @@ class AgendaItem(Translatable):
 
     def __str__(self):
         return self.title
+
+    def clean(self):
+        try:
+            event = self.event
+        except Event.DoesNotExist:  # an inline form's item before its event is known
+            return
+        errors = rules.agenda_item_errors(self, event=event)
+        if errors:
+            raise ValidationError(errors)
 
 
 def document_upload_to(instance, filename):

@@ -277,25 +277,29 @@ def queue_change_notices(*, event, now):
         or event.ends_at <= now
     ):
         return 0
+    queued = _queue_all(
+        _lacking_change_notice(event), event=event, kind=Kind.EVENT_CHANGED, version=event.sequence
+    )
+    return queued + queue_time_notices(event=event)
+
+
+def _lacking_change_notice(event):
+    """Confirmed registrants who had the meeting link before the last change and have not
+    been sent this change (event.sequence) yet."""
     had_link = Delivery.objects.filter(
         registration=OuterRef("pk"), kind=Kind.MEETING_LINK, created_at__lt=event.changed_at
     ).exclude(status__in=NOT_DELIVERED)
     told = Delivery.objects.filter(
         registration=OuterRef("pk"), kind=Kind.EVENT_CHANGED, version=event.sequence
     )
-    lacking = (
+    return (
         _reachable(event, status=RegStatus.CONFIRMED).filter(Exists(had_link)).exclude(Exists(told))
     )
-    queued = _queue_all(lacking, event=event, kind=Kind.EVENT_CHANGED, version=event.sequence)
-    return queued + queue_time_notices(event=event)
 
 
-def queue_time_notices(*, event):
-    """One time_changed row per person registered before the event's date or time last
-    changed who does not hold the meeting link (link holders get event_changed) and was sent
-    nothing stating the time since. Called once the change has settled; safe to run twice."""
-    if not event.time_changed_at:
-        return 0
+def _lacking_time_notice(event):
+    """Registrants from before the last change of date or time who hold no meeting link and
+    were sent nothing stating the time since."""
     has_link = Delivery.objects.filter(registration=OuterRef("pk"), kind=Kind.MEETING_LINK).exclude(
         status__in=NOT_DELIVERED
     )
@@ -307,13 +311,33 @@ def queue_time_notices(*, event):
     queued_already = Delivery.objects.filter(
         registration=OuterRef("pk"), kind=Kind.TIME_CHANGED, version=event.sequence
     )
-    lacking = (
+    return (
         _reachable(event, status__in=REGISTERED, created_at__lt=event.time_changed_at)
         .exclude(Exists(has_link))
         .exclude(Exists(told))
         .exclude(Exists(queued_already))
     )
+
+
+def queue_time_notices(*, event):
+    """One time_changed row per person registered before the event's date or time last
+    changed who does not hold the meeting link (link holders get event_changed) and was sent
+    nothing stating the time since. Called once the change has settled; safe to run twice."""
+    if not event.time_changed_at:
+        return 0
+    lacking = _lacking_time_notice(event)
     return _queue_all(lacking, event=event, kind=Kind.TIME_CHANGED, version=event.sequence)
+
+
+def count_change_notice_recipients(*, event):
+    """How many people the notices of the event's last change will email once it settles
+    (the rows queue_change_notices would queue), for the organiser who just made it."""
+    if event.status != Event.Status.PUBLISHED or not event.changed_at:
+        return 0
+    count = _lacking_change_notice(event).count()
+    if event.time_changed_at:
+        count += _lacking_time_notice(event).count()
+    return count
 
 
 def queue_due_change_notices(*, now):

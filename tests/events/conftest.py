@@ -127,8 +127,13 @@ def admin_post_data(event=None, **overrides):
                 {
                     f"agenda_items-{index}-id": str(item.pk),
                     f"agenda_items-{index}-event": str(event.pk),
-                    f"agenda_items-{index}-starts_at_0": f"{local:%Y-%m-%d}",
-                    f"agenda_items-{index}-starts_at_1": f"{local:%H:%M:%S}",
+                    f"agenda_items-{index}-date": f"{local:%Y-%m-%d}",
+                    f"agenda_items-{index}-start_time": f"{local:%H:%M:%S}",
+                    f"agenda_items-{index}-end_time": (
+                        f"{timezone.localtime(item.ends_at, event.tz):%H:%M:%S}"
+                        if item.ends_at
+                        else ""
+                    ),
                     f"agenda_items-{index}-title": item.title,
                     f"agenda_items-{index}-position": str(item.position),
                 }

@@ -1,3 +1,5 @@
+import re
+import zoneinfo
 from datetime import UTC, datetime
 
 import pytest
@@ -43,12 +45,13 @@ def test_times_entered_with_a_new_zone_are_read_in_that_zone(admin_client):
 def test_form_shows_the_times_in_the_event_zone_and_says_which(admin_client, june_event):
     html = admin_client.get(f"/en/admin/events/event/{june_event.pk}/change/").content.decode()
     assert 'value="12:30:00"' in html  # 16:30 UTC shown as New York time
-    assert "In the event's time zone, America/New_York." in html
+    help_text = "In the event&#x27;s time zone, <span data-event-zone>America/New_York</span>."
+    assert help_text in html
 
 
 def test_agenda_times_are_entered_in_the_event_zone(admin_client, june_event, geneva_organiser):
     add_agenda(june_event, 1)
-    data = admin_post_data(june_event, **{"agenda_items-0-starts_at_1": "13:10"})
+    data = admin_post_data(june_event, **{"agenda_items-0-start_time": "13:10"})
     response = admin_client.post(f"/en/admin/events/event/{june_event.pk}/change/", data)
     assert response.status_code == 302, response.content.decode()[-2000:]
     item = june_event.agenda_items.get()
@@ -250,16 +253,45 @@ def test_status_select_cannot_cancel_in_passing(admin_client, event):
     assert event.status == Event.Status.PUBLISHED
 
 
-def test_time_zone_is_chosen_from_a_list_and_still_checked(admin_client, event):
+def test_time_zone_is_chosen_from_a_searchable_list_and_still_checked(admin_client, event):
     html = admin_client.get("/en/admin/events/event/add/").content.decode()
-    assert '<select name="timezone"' in html
-    assert '<option value="Europe/Geneva">Europe/Geneva</option>' in html
-    assert '<option value="Pacific/Auckland">Pacific/Auckland</option>' in html
+    assert 'name="timezone"' in html and 'list="timezone-list"' in html
+    # Every zone with its UTC offset now; the common ones first (Geneva is Europe/Zurich).
+    options = re.findall(r'<option value="([^"]+)" data-offset="(-?\d+)">UTC([^ ]+) ', html)
+    names = [name for name, _seconds, _offset in options]
+    assert names[:2] == ["America/New_York", "Europe/Zurich"]
+    assert set(names) == zoneinfo.available_timezones() and len(names) == len(set(names))
+    assert "Europe/Geneva" not in names
+    offsets = {name: (int(seconds), offset) for name, seconds, offset in options}
+    assert offsets["Asia/Kolkata"] == (19800, "+05:30")
+    assert offsets["UTC"] == (0, "+00:00")
     response = admin_client.post(
-        "/en/admin/events/event/add/", admin_post_data(slug="new-one", timezone="Mars/Olympus")
+        "/en/admin/events/event/add/", admin_post_data(slug="new-one", timezone="Europe/Geneva")
     )
     assert response.status_code == 200
+    assert "Europe/Geneva is not a known IANA time zone" in response.content.decode()
     assert not Event.objects.filter(slug="new-one").exists()
+
+
+def test_a_zone_typed_in_lower_case_is_spelled_the_iana_way(admin_client, db):
+    data = admin_post_data(slug="new-one", timezone=" europe/zurich")
+    assert admin_client.post("/en/admin/events/event/add/", data).status_code == 302
+    event = Event.objects.get(slug="new-one")
+    assert event.timezone == "Europe/Zurich"
+    assert event.local_starts_at.strftime("%H:%M %Z") == "12:30 CEST"  # read in that zone
+
+
+def test_a_misspelt_zone_gets_suggestions(admin_client, db):
+    data = admin_post_data(slug="new-one", timezone="America/NewYork")
+    html = admin_client.post("/en/admin/events/event/add/", data).content.decode()
+    assert "America/NewYork is not a known IANA time zone" in html
+    assert "Did you mean America/New_York" in html
+
+
+def test_every_common_zone_is_a_real_iana_zone():
+    from events.zones import COMMON_ZONES
+
+    assert set(COMMON_ZONES) <= zoneinfo.available_timezones()
 
 
 def test_interpretation_languages_are_six_checkboxes_not_json(admin_client, db):

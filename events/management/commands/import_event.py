@@ -23,8 +23,11 @@ class Command(BaseCommand):
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             raise CommandError(f"{file}: not valid JSON ({error})") from None
         try:
-            event, created = import_event(data, base_dir=file.resolve().parent)
+            event, created = import_event(data, base_dir=file.resolve().parent, warn=self.warn)
         except EventDataError as error:
             raise CommandError(f"{file}: {error} (nothing was changed)") from None
         verb = "Created" if created else "Updated"
         self.stdout.write(f"{verb} event {event.slug!r}: {event.get_absolute_url()}")
+
+    def warn(self, key, message):
+        self.stdout.write(self.style.WARNING(f"Warning: {key}: {message}"))
