@@ -17,6 +17,7 @@ from config.env import (
     env_url,
     parse_database_url,
     parse_email_url,
+    tracking_webhook_esp,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -170,16 +171,18 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Email ----------------------------------------------------------------------------------
-MAILERS = {
-    "default": parse_email_url("EMAIL_URL", env_str("EMAIL_URL", "files:"), base_dir=BASE_DIR)
-}
+EMAIL_URL = env_str("EMAIL_URL", "files:")
+MAILERS = {"default": parse_email_url("EMAIL_URL", EMAIL_URL, base_dir=BASE_DIR)}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Convene <convene@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ANYMAIL = {
     key.removeprefix("ANYMAIL_"): value
     for key, value in __import__("os").environ.items()
-    if key.startswith("ANYMAIL_")
+    if key.startswith("ANYMAIL_") and value
 }
+# The one ESP whose tracking webhook (bounces, complaints) is mounted under /anymail/; start-up
+# stops when it has no webhook secret or signing key (config/env.py).
+EMAIL_TRACKING_ESP = tracking_webhook_esp("EMAIL_URL", EMAIL_URL, anymail=ANYMAIL)
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -55,8 +55,4 @@ def on_tracking(sender, event, esp_name, **kwargs):
         for part in (event.event_type, event.reject_reason, event.description, event.mta_response)
         if part
     )
-    services.record_bounce(
-        message_id=event.message_id or "",
-        recipient=event.recipient or "",
-        reason=f"{esp_name}: {reason}",
-    )
+    services.record_bounce(message_id=event.message_id or "", reason=f"{esp_name}: {reason}")
