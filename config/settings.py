@@ -119,9 +119,12 @@ REDIS_URL = env_str("REDIS_URL") or (
 if REDIS_URL:
     CACHES = {
         "default": {
-            # Django's RedisCache, reusing one client per pool (see config/cache.py).
-            "BACKEND": "config.cache.ReusingRedisCache",
+            # Django's RedisCache, reusing one client per pool and answering as an empty
+            # cache while Redis is down (see config/cache.py).
+            "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
+            # A Redis that does not answer costs a request at most this, once (config/cache.py).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "convene"),
         }
     }

@@ -12,7 +12,7 @@ import smtplib
 import socket
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from functools import cache, partial
+from functools import cache
 
 from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
 from django.conf import settings
@@ -28,6 +28,7 @@ from django.db import (
 from django.db.models import Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 
+from config.celery import enqueue_on_commit as enqueue_task_on_commit
 from events.models import Event
 from notifications.emails import build_message, needs_manage_link
 from notifications.models import Delivery
@@ -81,8 +82,14 @@ def enqueue(ids):
 
 
 def enqueue_on_commit(ids):
-    if ids:
-        transaction.on_commit(partial(enqueue, list(ids)))
+    """As enqueue(), once the caller's transaction commits; a broker outage is only logged
+    (the scan re-enqueues pending rows)."""
+    from notifications.tasks import send_deliveries
+
+    ids = list(ids)
+    size = batch_size()
+    for start in range(0, len(ids), size):
+        enqueue_task_on_commit(send_deliveries, ids[start : start + size])
 
 
 def _stream(queryset, size=None):
