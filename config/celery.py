@@ -29,7 +29,8 @@ def ensure_broker_folders(sender, **kwargs):
 @signals.task_prerun.connect
 def check_database_connections(task=None, **kwargs):
     """What Django does before each request: drop connections that are broken or past
-    CONN_MAX_AGE, so a kept connection (CELERY_DB_REUSE_MAX) survives a database restart.
+    CONN_MAX_AGE (with the pool: hand them back, the next query takes a checked one), so a
+    kept connection (CELERY_DB_REUSE_MAX) survives a database restart.
     Not for eager tasks: they run inside the caller's request or transaction."""
     if task is not None and not getattr(task.request, "is_eager", False):
         close_old_connections()
