@@ -43,7 +43,6 @@ def production_env(**extra):
         DJANGO_SECURE_COOKIES="false",
         DJANGO_HSTS_SECONDS="0",
         DATABASE_URL=database_url(),
-        DATABASE_CONN_MAX_AGE="600",
         CELERY_BROKER_URL=BENCH_REDIS,
         REDIS_URL=BENCH_REDIS,
         CACHE_KEY_PREFIX="convene-bench",

@@ -1,4 +1,5 @@
-"""Django's Redis cache backend, reusing one redis-py client per connection pool.
+"""Django's Redis cache backend, reusing one redis-py client per connection pool, and
+answering like an empty cache while Redis is unreachable.
 
 Django builds a new redis.Redis object for every cache call, and its constructor fills a
 table of some 200 response callbacks each time: a registration POST (rate limit, seat-count
@@ -7,7 +8,16 @@ around the pool, and Django keeps one cache object per thread anyway, so one cli
 serves every call. Its incr() takes one round trip instead of two.
 """
 
+import logging
+import threading
+import time
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+log = logging.getLogger(__name__)
 
 # Django's incr() is EXISTS then INCRBY: two round trips, and a key that expires between
 # them comes back from INCRBY without a timeout. This script does both in one, atomically.
@@ -48,3 +58,106 @@ class ReusingRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = ReusingRedisCacheClient
+
+
+# The cache only saves work: every page and every answer can be computed without it. So
+# while Redis cannot be reached, each call answers as an empty cache that keeps nothing
+# would (a miss; counters start again; writes are dropped): pages are rendered uncached and
+# rate limits let requests through, instead of every request failing.
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
+# After a failed call, calls skip Redis this long: a Redis that does not answer would
+# otherwise cost every request its socket timeout, several times over.
+RETRY_AFTER_SECONDS = 5
+# One log line per this many seconds of outage, however many requests it affects.
+LOG_EVERY_SECONDS = 60
+
+
+class _Outage:
+    """Per process (shared by its threads): when to try Redis again, and the log throttle."""
+
+    def __init__(self):
+        self.retry_at = 0.0
+        self.logged_at = None
+        self.unanswered = 0
+        self.lock = threading.Lock()
+
+    def active(self):
+        if self.retry_at and time.monotonic() < self.retry_at:
+            self.unanswered += 1
+            return True
+        return False
+
+    def begin(self, error):
+        now = time.monotonic()
+        with self.lock:
+            self.retry_at = now + RETRY_AFTER_SECONDS
+            self.unanswered += 1
+            if self.logged_at is not None and now - self.logged_at < LOG_EVERY_SECONDS:
+                return
+            self.logged_at = now
+            count, self.unanswered = self.unanswered, 0
+        log.error(
+            "Cache unavailable, serving without it (%d cache calls unanswered since the last "
+            "report): %s",
+            count,
+            error,
+        )
+
+    def end(self):
+        self.retry_at = 0.0
+
+
+outage = _Outage()
+
+
+class ResilientRedisCache(ReusingRedisCache):
+    """ReusingRedisCache that answers as an empty cache while Redis is unreachable."""
+
+    def _call(self, method, fallback, *args):
+        if outage.retry_at:
+            if outage.active():
+                return fallback
+            outage.end()
+        try:
+            return method(*args)
+        except UNREACHABLE as error:
+            outage.begin(error)
+            return fallback
+
+    def get(self, key, default=None, version=None):
+        return self._call(super().get, default, key, default, version)
+
+    def get_many(self, keys, version=None):
+        return self._call(super().get_many, {}, keys, version)
+
+    def has_key(self, key, version=None):
+        return self._call(super().has_key, False, key, version)
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        # An empty cache accepts the key (and then forgets it): a throttle fails open.
+        return self._call(super().add, True, key, value, timeout, version)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call(super().set, None, key, value, timeout, version)
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call(super().set_many, [], data, timeout, version)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call(super().touch, False, key, timeout, version)
+
+    def delete(self, key, version=None):
+        return self._call(super().delete, False, key, version)
+
+    def delete_many(self, keys, version=None):
+        return self._call(super().delete_many, None, keys, version)
+
+    def clear(self):
+        return self._call(super().clear, False)
+
+    def incr(self, key, delta=1, version=None):
+        missing = object()
+        value = self._call(super().incr, missing, key, delta, version)
+        if value is missing:
+            raise ValueError(f"Key '{key}' not found.")  # as for a key an empty cache lacks
+        return value

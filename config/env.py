@@ -138,6 +138,59 @@ ESPS = {
 }
 
 
+def _esp(name, url):
+    """The ESP of an anymail://<esp> URL (checked against ESPS), or None for other schemes."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "anymail":
+        return None
+    esp = (parts.hostname or parts.path.strip("/")).lower()
+    if esp not in ESPS:
+        raise ImproperlyConfigured(
+            f"{name}={url!r}: unknown ESP {esp!r}; known: {', '.join(sorted(ESPS))}."
+        )
+    return esp
+
+
+# ESP -> the anymail setting holding the key its tracking webhook's signature is checked
+# with, and whether anymail's view needs that key even when a webhook secret is set.
+WEBHOOK_SIGNING_KEYS = {
+    "mailgun": ("MAILGUN_WEBHOOK_SIGNING_KEY", True),
+    "mandrill": ("MANDRILL_WEBHOOK_KEY", True),
+    "postal": ("POSTAL_WEBHOOK_KEY", True),
+    "resend": ("RESEND_SIGNING_SECRET", False),
+    "sendgrid": ("SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY", False),
+}
+
+
+def tracking_webhook_esp(name, url, *, anymail):
+    """The ESP whose tracking webhook is mounted (EMAIL_URL=anymail://<esp>), else None.
+
+    A bounce report stops mail to a registrant, so the webhook must prove it comes from the
+    provider: the shared webhook secret (HTTP basic auth) or the ESP's signing key, read
+    from the ANYMAIL_* variables in `anymail`. Without one, start-up stops here.
+    """
+    esp = _esp(name, url)
+    if esp is None:
+        return None
+    key, key_required = WEBHOOK_SIGNING_KEYS.get(esp, (None, False))
+    if key and anymail.get(key):
+        return esp
+    if anymail.get("WEBHOOK_SECRET") and not key_required:
+        return esp
+    needed = f"ANYMAIL_{key}" if key_required else "ANYMAIL_WEBHOOK_SECRET"
+    alternative = f" (or ANYMAIL_{key})" if key and not key_required else ""
+    raise ImproperlyConfigured(
+        f"{name}={url!r} needs {needed}{alternative}: without it anyone could report bounces "
+        "to the tracking webhook and stop a registrant's mail. "
+        + (
+            f"Set it to the webhook signing key from your {esp} account."
+            if key_required
+            else "Set it to a random 'user:password' and put the same credentials in the "
+            f"webhook URL you give {esp}: https://user:password@<host>/anymail/{esp}/tracking/."
+        )
+    )
+
+
 def parse_email_url(name, url, *, base_dir):
     """EMAIL_URL -> a MAILERS['default'] dict.
 
@@ -175,12 +228,7 @@ def parse_email_url(name, url, *, base_dir):
     if scheme == "locmem":
         return {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
     if scheme == "anymail":
-        esp = (parts.hostname or parts.path.strip("/")).lower()
-        if esp not in ESPS:
-            raise ImproperlyConfigured(
-                f"{name}={url!r}: unknown ESP {esp!r}; known: {', '.join(sorted(ESPS))}."
-            )
-        return {"BACKEND": ESPS[esp]}
+        return {"BACKEND": ESPS[_esp(name, url)]}
     raise ImproperlyConfigured(
         f"{name}={url!r}: unsupported scheme {scheme!r} "
         "(use smtp://, smtp+tls://, smtps://, file:///path, files:, console:, anymail://ESP)."

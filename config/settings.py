@@ -20,6 +20,7 @@ from config.env import (
     local_url,
     parse_database_url,
     parse_email_url,
+    tracking_webhook_esp,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -107,10 +108,30 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 elif DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    # Persistent connections with health checks: without them every request pays a
-    # connection handshake (3-14x slower in the prototype's benchmarks).
-    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 600, minimum=0)
+    # Connections are reused, never opened per request (a handshake each time made every
+    # figure 3-14x slower in the prototype's benchmarks), and checked before each reuse.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 4, minimum=0)
+    if DATABASE_POOL_SIZE:
+        # Django's psycopg pool: each process (gunicorn worker, Celery pool process, the
+        # threaded dev server) holds at most this many connections however many requests
+        # or threads it serves. A request that waits DATABASE_POOL_TIMEOUT seconds for one
+        # gets the 503 page (config/outage.py). Pooled connections stay open between
+        # requests; Django requires CONN_MAX_AGE=0 for that.
+        if env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0):
+            raise ImproperlyConfigured(
+                "DATABASE_CONN_MAX_AGE applies only without the connection pool "
+                "(DATABASE_POOL_SIZE=0); pooled connections are kept by the pool."
+            )
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": 1,
+            "max_size": DATABASE_POOL_SIZE,
+            "timeout": env_int("DATABASE_POOL_TIMEOUT", 10, minimum=1),
+        }
+    else:
+        # One persistent connection per thread, kept this many seconds.
+        DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 600, minimum=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
@@ -125,9 +146,12 @@ REDIS_URL = env_str("REDIS_URL") or (
 if REDIS_URL:
     CACHES = {
         "default": {
-            # Django's RedisCache, reusing one client per pool (see config/cache.py).
-            "BACKEND": "config.cache.ReusingRedisCache",
+            # Django's RedisCache, reusing one client per pool and answering as an empty
+            # cache while Redis is down (see config/cache.py).
+            "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
+            # A Redis that does not answer costs a request at most this, once (config/cache.py).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "convene"),
         }
     }
@@ -163,7 +187,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Celery's Django fixup closes the database connection before and after every task unless
 # this is set: a new PostgreSQL backend (and its catalogue cache) per batch of 100 emails.
-# Connections are kept as CONN_MAX_AGE says; config.celery checks them before each task.
+# (With the pool, a close only hands the connection back.) config.celery checks connections
+# before each task.
 CELERY_DB_REUSE_MAX = 1000
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
@@ -181,16 +206,18 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Email ----------------------------------------------------------------------------------
-MAILERS = {
-    "default": parse_email_url("EMAIL_URL", env_str("EMAIL_URL", "files:"), base_dir=BASE_DIR)
-}
+EMAIL_URL = env_str("EMAIL_URL", "files:")
+MAILERS = {"default": parse_email_url("EMAIL_URL", EMAIL_URL, base_dir=BASE_DIR)}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Convene <convene@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ANYMAIL = {
     key.removeprefix("ANYMAIL_"): value
     for key, value in __import__("os").environ.items()
-    if key.startswith("ANYMAIL_")
+    if key.startswith("ANYMAIL_") and value
 }
+# The one ESP whose tracking webhook (bounces, complaints) is mounted under /anymail/; start-up
+# stops when it has no webhook secret or signing key (config/env.py).
+EMAIL_TRACKING_ESP = tracking_webhook_esp("EMAIL_URL", EMAIL_URL, anymail=ANYMAIL)
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,3 +1,4 @@
+from anymail import urls as anymail_urls
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
@@ -11,7 +12,18 @@ handler500 = "config.outage.server_error"
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("anymail/", include("anymail.urls")),
+    # Only the tracking webhook of the ESP we send through (settings require its secret);
+    # every other path under /anymail/ is a 404.
+    path(
+        "anymail/",
+        include(
+            [
+                pattern
+                for pattern in anymail_urls.urlpatterns
+                if pattern.name == f"{settings.EMAIL_TRACKING_ESP}_tracking_webhook"
+            ]
+        ),
+    ),
 ]
 urlpatterns += i18n_patterns(
     # Before admin.site.urls so it wins: the admin login with failed-attempt throttling.

@@ -3,9 +3,9 @@ transaction of the change (see notifications.services for what each fact queues)
 
 from anymail.signals import tracking
 from django.conf import settings
-from django.db import transaction
 from django.dispatch import receiver
 
+from config.celery import enqueue_on_commit
 from events.signals import event_cancelled, event_changed
 from notifications import services
 from registration.signals import registration_changed
@@ -36,9 +36,7 @@ def on_event_changed(sender, event, changes, **kwargs):
     from notifications.tasks import queue_change_notices
 
     delay = settings.EVENT_CHANGE_NOTICE_DELAY_MINUTES * 60 + 5
-    transaction.on_commit(
-        lambda: queue_change_notices.apply_async(args=[event.pk], countdown=delay)
-    )
+    enqueue_on_commit(queue_change_notices, event.pk, countdown=delay)
 
 
 # What the mail provider reports through anymail's tracking webhook that means "stop mailing
@@ -55,8 +53,4 @@ def on_tracking(sender, event, esp_name, **kwargs):
         for part in (event.event_type, event.reject_reason, event.description, event.mta_response)
         if part
     )
-    services.record_bounce(
-        message_id=event.message_id or "",
-        recipient=event.recipient or "",
-        reason=f"{esp_name}: {reason}",
-    )
+    services.record_bounce(message_id=event.message_id or "", reason=f"{esp_name}: {reason}")

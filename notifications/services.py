@@ -12,7 +12,7 @@ import smtplib
 import socket
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from functools import cache, partial
+from functools import cache
 
 from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
 from django.conf import settings
@@ -28,6 +28,7 @@ from django.db import (
 from django.db.models import Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 
+from config.celery import enqueue_on_commit as enqueue_task_on_commit
 from events.models import Event
 from notifications.emails import build_message, needs_manage_link
 from notifications.models import Delivery
@@ -81,8 +82,14 @@ def enqueue(ids):
 
 
 def enqueue_on_commit(ids):
-    if ids:
-        transaction.on_commit(partial(enqueue, list(ids)))
+    """As enqueue(), once the caller's transaction commits; a broker outage is only logged
+    (the scan re-enqueues pending rows)."""
+    from notifications.tasks import send_deliveries
+
+    ids = list(ids)
+    size = batch_size()
+    for start in range(0, len(ids), size):
+        enqueue_task_on_commit(send_deliveries, ids[start : start + size])
 
 
 def _stream(queryset, size=None):
@@ -736,22 +743,22 @@ def _give_back(delivery, error, *, untried):
 # --- Bounces (anymail's tracking webhook) ---------------------------------------------------
 
 
-def record_bounce(*, message_id, recipient, reason, now=None):
-    """Marks the delivery bounced and flags the registrations at that address so they get
-    no further mail. Safe to receive twice. Returns how many registrations were flagged."""
+def record_bounce(*, message_id, reason, now=None):
+    """Marks the delivery whose provider message id we recorded as bounced and stops mail to
+    its registration. A report matching no delivery is logged and changes nothing: an
+    address alone proves nothing about our mail. Safe to receive twice. Returns how many
+    registrations were flagged."""
     now = now or timezone.now()
-    deliveries = Delivery.objects.none()
-    if message_id:
-        deliveries = Delivery.objects.filter(esp_message_id=message_id)
-    registration_ids = list(deliveries.values_list("registration_id", flat=True))
+    # Unsent deliveries have no id: an empty one must match nothing.
+    deliveries = Delivery.objects.filter(esp_message_id=message_id or None)
     with transaction.atomic():
-        deliveries.update(status=Status.BOUNCED, last_error=reason[:2000], updated_at=now)
-        flagged = Registration.objects.filter(email_bounced_at__isnull=True)
-        if registration_ids:
-            flagged = flagged.filter(pk__in=registration_ids)
-        elif recipient:
-            # A provider that does not echo our message id: the address itself is bad.
-            flagged = flagged.filter(email=recipient.strip().lower())
-        else:
+        registration_ids = list(deliveries.values_list("registration_id", flat=True))
+        if not registration_ids:
+            logger.warning(
+                "Bounce report for no message of ours ignored (%r): %s", message_id, reason
+            )
             return 0
-        return flagged.update(email_bounced_at=now)
+        deliveries.update(status=Status.BOUNCED, last_error=reason[:2000], updated_at=now)
+        return Registration.objects.filter(
+            pk__in=registration_ids, email_bounced_at__isnull=True
+        ).update(email_bounced_at=now)

@@ -22,3 +22,7 @@ SECURE_SSL_REDIRECT = False
 CACHES["default"]["KEY_PREFIX"] = "convene-test"  # noqa: F405
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+if DATABASES["default"]["OPTIONS"].get("pool"):
+    # The race tests (tests/registration/test_concurrency.py) run 40 threads at once, and the
+    # test client keeps a thread's connection until the thread closes it: one each.
+    DATABASES["default"]["OPTIONS"]["pool"]["max_size"] = 45

@@ -5,13 +5,18 @@ Each scenario breaks one thing mid-way, repairs it, and asserts the final counts
 confirmed registrant got the meeting link, nobody got it twice beyond the in-flight bound.
 """
 
+import http.cookiejar
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
@@ -279,3 +284,137 @@ def due_event(transactional_db):
         for n in range(300)
     )
     return event
+
+
+class WebServer:
+    """`gunicorn config.wsgi`, one worker (sync, or gthread with `threads`), debug on (no
+    collected static files needed)."""
+
+    def __init__(self, env, log, *, threads=1):
+        from tests.notifications.smtp_server import free_port
+
+        self.port = free_port()
+        self.env = {**env, "DJANGO_DEBUG": "true", "DJANGO_ALLOWED_HOSTS": "127.0.0.1"}
+        self.threads = threads
+        self.log = log
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "config.wsgi", "--workers", "1",
+             "--threads", str(self.threads), "--bind", f"127.0.0.1:{self.port}",
+             "--timeout", "60"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=open(self.log, "ab"),  # noqa: SIM115
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        wait_until(self._answers, timeout=60, message="gunicorn did not answer")
+        return self
+
+    def _answers(self):
+        assert self.proc.poll() is None, self.log.read_text()[-3000:]
+        try:
+            urllib.request.urlopen(self.url("/healthz"), timeout=5)
+        except urllib.error.HTTPError:
+            return True  # 503 with a backend down is an answer too
+        except OSError:
+            return False
+        return True
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def browser(self):
+        return Browser(self)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class Browser:
+    """One visitor: its own cookies (CSRF), following redirects."""
+
+    def __init__(self, server):
+        self.server = server
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+
+    def _open(self, request):
+        """(status, final URL, body)."""
+        try:
+            with self.opener.open(request, timeout=60) as response:
+                return response.status, response.url, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.url, error.read().decode(errors="replace")
+
+    def get(self, path):
+        """(status, body)."""
+        status, _url, body = self._open(urllib.request.Request(self.server.url(path)))
+        return status, body
+
+    def register(self, slug, email):
+        """GET the form (CSRF cookie and token), POST it: (status, final URL, body)."""
+        path = f"/en/events/{slug}/register/"
+        status, body = self.get(path)
+        assert status == 200, body[-2000:]
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1)
+        form = {
+            "csrfmiddlewaretoken": token,
+            "name": "Amina Diallo",
+            "email": email,
+            "affiliation": "cso_ngo",
+            "preferred_language": "en",
+            "interpretation_language": "en",
+            "timezone": "Africa/Dakar",
+            "consent": "on",
+            "website": "",
+        }
+        return self._open(
+            urllib.request.Request(
+                self.server.url(path),
+                data=urllib.parse.urlencode(form).encode(),
+                headers={"Referer": self.server.url(path)},
+            )
+        )
+
+
+@pytest.fixture
+def start_web(tmp_path):
+    started = []
+
+    def start(env, **options):
+        server = WebServer(env, tmp_path / f"web-{len(started)}.log", **options)
+        started.append(server)
+        return server.start()
+
+    try:
+        yield start
+    finally:
+        for server in started:
+            server.stop()
+
+
+@pytest.fixture
+def open_event(transactional_db):
+    """A published event a week ahead, open for registration (committed: gunicorn reads it)."""
+    from events.models import Event
+
+    starts_at = timezone.now() + timedelta(days=7)
+    return Event.objects.create(
+        slug="outage-drill",
+        title="Outage drill side event",
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=90),
+        timezone="America/New_York",
+        status=Event.Status.PUBLISHED,
+        interpretation_languages=["ar", "zh-hans", "en", "fr", "ru", "es"],
+        meeting_url="https://meet.example.org/j/outage",
+    )

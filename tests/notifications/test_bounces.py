@@ -1,27 +1,47 @@
 """Bounces reported by the mail provider through anymail's tracking webhook (Postmark's
-payload format here), protected by the webhook secret."""
+payload format here), protected by the webhook secret. Only the webhook of the ESP that
+EMAIL_URL selects is mounted, and only with a secret (config/env.py, config/urls.py)."""
 
 import base64
+import importlib
 import json
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core import mail
-from django.test import Client
+from django.test import Client, override_settings
+from django.urls import clear_url_caches
 
 from notifications import services
 from notifications.models import Delivery
 from registration.models import Registration
-from tests.notifications.conftest import SEND_AT, STARTS, register
+from tests.notifications.conftest import SEND_AT, STARTS, make_event, register
 
 pytestmark = pytest.mark.django_db(transaction=True)
 URL = "/anymail/postmark/tracking/"
 SECRET = "convene-hooks:5d2b7c0e9a"
 
 
+def _reload_urls():
+    importlib.reload(importlib.import_module(settings.ROOT_URLCONF))
+    clear_url_caches()
+
+
+@contextmanager
+def mounted(esp, **anymail):
+    """The URLs as start-up builds them for EMAIL_URL=anymail://<esp> (None: not anymail)."""
+    with override_settings(EMAIL_TRACKING_ESP=esp, ANYMAIL=anymail):
+        _reload_urls()
+        yield
+    _reload_urls()
+
+
 @pytest.fixture(autouse=True)
-def webhook_secret(settings):
-    settings.ANYMAIL = {"WEBHOOK_SECRET": SECRET}
+def webhook_secret():
+    with mounted("postmark", WEBHOOK_SECRET=SECRET):
+        yield
 
 
 def post(payload, secret=SECRET):
@@ -92,7 +112,7 @@ def test_webhook_refuses_a_wrong_secret(registered):
     assert confirmation.status == Delivery.Status.SENT
 
 
-def test_spam_complaint_without_our_message_id_flags_the_address(registered):
+def test_spam_complaint_without_our_message_id_changes_nothing(registered, caplog):
     payload = {
         "RecordType": "SpamComplaint",
         "ID": 42,
@@ -114,8 +134,87 @@ def test_spam_complaint_without_our_message_id_flags_the_address(registered):
         "Subject": "Registration confirmed",
     }
     assert post(payload).status_code == 200
+    assert not Registration.objects.filter(email_bounced_at__isnull=False).exists()
+    assert not Delivery.objects.filter(status=Delivery.Status.BOUNCED).exists()
+    assert "Bounce report for no message of ours ignored" in caplog.text
+
+
+def test_bounce_marks_only_the_delivery_with_that_message_id(registered, event):
+    """The same address registered for another event keeps getting that event's mail."""
+    other_event = make_event(slug="second-side-event")
+    elsewhere = register(other_event, "ana@example.org")
+    confirmation = Delivery.objects.get(registration=registered, kind="confirmation")
+    other = Delivery.objects.get(registration=elsewhere, kind="confirmation")
+    assert post(hard_bounce(confirmation.esp_message_id, "ana@example.org")).status_code == 200
+    assert list(Delivery.objects.filter(status=Delivery.Status.BOUNCED)) == [confirmation]
+    other.refresh_from_db()
+    assert other.status == Delivery.Status.SENT
     flagged = Registration.objects.filter(email_bounced_at__isnull=False)
-    assert list(flagged.values_list("email", flat=True)) == ["ben@example.org"]
+    assert list(flagged) == [registered]
+
+
+# What an attacker posted (issue 11): each ESP's shape of "this address bounced", with
+# neither credentials nor a message id of ours.
+ANONYMOUS_REPORTS = {
+    "postmark": {"RecordType": "Bounce", "Type": "HardBounce", "Email": "ana@example.org"},
+    "sendgrid": [{"event": "bounce", "type": "bounce", "email": "ana@example.org"}],
+    "mailjet": {"event": "bounce", "hard_bounce": True, "email": "ana@example.org"},
+    "sparkpost": [
+        {
+            "msys": {
+                "message_event": {
+                    "type": "bounce",
+                    "bounce_class": "10",
+                    "rcpt_to": "ana@example.org",
+                }
+            }
+        }
+    ],
+}
+# ESPs whose webhook views cannot even start without a key: they answered 500 per request.
+KEYLESS = ["mailgun", "amazon_ses", "brevo", "resend", "postal", "mandrill", "sendinblue"]
+
+
+def assert_nothing_changed(registered):
+    registered.refresh_from_db()
+    assert registered.email_bounced_at is None
+    assert not Registration.objects.filter(email_bounced_at__isnull=False).exists()
+    assert not Delivery.objects.filter(status=Delivery.Status.BOUNCED).exists()
+
+
+@pytest.mark.parametrize("esp", sorted(ANONYMOUS_REPORTS))
+def test_without_a_webhook_secret_anonymous_bounce_reports_are_404(registered, esp):
+    with mounted(None):
+        response = Client(raise_request_exception=False).post(
+            f"/anymail/{esp}/tracking/",
+            json.dumps(ANONYMOUS_REPORTS[esp]),
+            content_type="application/json",
+        )
+    assert response.status_code == 404
+    assert_nothing_changed(registered)
+
+
+@pytest.mark.parametrize("esp", sorted(ANONYMOUS_REPORTS))
+def test_anonymous_bounce_reports_to_the_mounted_webhook_are_refused(registered, esp):
+    with mounted(esp, WEBHOOK_SECRET=SECRET):
+        client = Client(raise_request_exception=False)
+        for target in ANONYMOUS_REPORTS:
+            response = client.post(
+                f"/anymail/{target}/tracking/",
+                json.dumps(ANONYMOUS_REPORTS[target]),
+                content_type="application/json",
+            )
+            assert response.status_code == (400 if target == esp else 404), target
+    assert_nothing_changed(registered)
+
+
+@pytest.mark.parametrize("esp", KEYLESS)
+def test_webhooks_of_other_providers_are_a_plain_404(registered, esp):
+    response = Client(raise_request_exception=False).post(
+        f"/anymail/{esp}/tracking/", "{}", content_type="application/json"
+    )
+    assert response.status_code == 404
+    assert b"Traceback" not in response.content
 
 
 def test_delivered_event_changes_nothing(registered):
