@@ -273,10 +273,10 @@ def build_message(*, delivery, cache=None, token=None):
             "was": previous_time(event, delivery.kind),
             **_isolates(translation.get_language_bidi()),
         }
-        context.update(_isolated(context, translation.get_language_bidi()))
         if delivery.kind in MEETING_KINDS:
             context["meeting_url"] = event.meeting_url
             context["meeting_details"] = event.meeting_details
+        context.update(_isolated(context, translation.get_language_bidi()))
         subject, text, html = render_personal(
             delivery.kind,
             context,
