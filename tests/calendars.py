@@ -39,7 +39,16 @@ def _address(value):
     return str(value).removeprefix("mailto:").removeprefix("MAILTO:")
 
 
+def _forget_vobject_zones():
+    """vobject keeps the first VTIMEZONE it read for each TZID, across files, and reads
+    later files' times with it: each file must be read with its own."""
+    zones = vars(vobject.icalendar)["__tzidMap"]
+    zones.clear()
+    vobject.icalendar.registerTzid("UTC", vobject.icalendar.utc)
+
+
 def read_with_vobject(body, first_year, last_year):
+    _forget_vobject_zones()
     calendar = vobject.readOne(body.decode())
     vevent = calendar.vevent
     zones = [zone.gettzinfo() for zone in calendar.contents.get("vtimezone", [])]
