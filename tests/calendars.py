@@ -59,7 +59,7 @@ def read_with_vobject(body, first_year, last_year):
         "status": vevent.status.value,
         "start": vevent.dtstart.value.astimezone(UTC),
         "end": vevent.dtend.value.astimezone(UTC),
-        "organizer": _address(vevent.organizer.value),
+        "organizer": _address(vevent.organizer.value) if "organizer" in vevent.contents else None,
         "attendees": [_address(a.value) for a in vevent.contents.get("attendee", [])],
         "transitions": _changes(transitions(zones[0], *_span(first_year, last_year))),
     }
@@ -76,7 +76,7 @@ def read_with_ical(body, first_year, last_year):
         "status": str(event.status.value),
         "start": event.dtstart.astimezone(UTC),
         "end": event.dtend.astimezone(UTC),
-        "organizer": _address(event.organizer.uri),
+        "organizer": _address(event.organizer.uri) if event.organizer else None,
         "attendees": [_address(a.uri) for a in event.attendees],
         "transitions": _changes(transitions(zone, *_span(first_year, last_year))),
     }
@@ -103,7 +103,7 @@ def read_with_icaljs(body, first_year, last_year):
         "status": read["status"],
         "start": datetime.fromtimestamp(read["start"], UTC),
         "end": datetime.fromtimestamp(read["end"], UTC),
-        "organizer": _address(read["organizer"]["value"]),
+        "organizer": _address(read["organizer"]["value"]) if read["organizer"] else None,
         "attendees": [_address(a["value"]) for a in read["attendees"]],
         "transitions": [
             (
