@@ -17,7 +17,6 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format, time_format
 from django.utils.html import escape
-from django.utils.safestring import mark_safe
 
 from events.ics import build_invitations, invitation_sequence
 from events.models import AgendaItem, Event
@@ -154,33 +153,35 @@ def _registrant_times(event, zone_name, language, cache):
 
 
 def _isolates(bidi):
-    """In right-to-left emails, the plain text wraps left-to-right runs (titles, URLs,
-    meeting details) in Unicode isolates, FSI ... PDI, so that their punctuation and
-    slashes stay where they belong; a URL keeps a space on each side inside them, so no
-    mail client takes the marks for part of the link. HTML uses dir and <bdi> instead."""
+    """In right-to-left emails, left-to-right runs (titles, URLs, meeting details) are
+    isolated so that their punctuation and slashes stay where they belong. The plain text
+    wraps them in Unicode isolates, FSI ... PDI; a URL keeps a space on each side inside
+    them, so no mail client takes the marks for part of the link."""
     if not bidi:
         return {"url_fsi": "", "url_pdi": ""}
     return {"url_fsi": "\u2068 ", "url_pdi": " \u2069"}
 
 
 def _isolated(context, bidi):
-    """The values the text and the HTML body show isolated (see _isolates): {"isolated_text":
-    ..., "isolated_html": ...}, which render_email lays over the context of each body."""
-    values = {
-        "event_title": context["event_title"],
-        "contact_email": context["contact_email"],
+    """The values the bodies show isolated in a right-to-left email (see _isolates):
+    {"isolated_text": ..., "isolated_html": ...}, which render_email lays over the context
+    of each body. In HTML, URLs and meeting details sit in elements with `dir`; the title and
+    the contact address stand inside translated sentences, between quotes, where a tag
+    around them would split a word for spam filters (SpamAssassin's HTML_OBFUSCATE counts
+    "«<bdi>"), so they carry the same Unicode isolates as in the text."""
+    if not bidi:
+        return {}
+    inline = {
+        key: f"\u2068{context[key]}\u2069"
+        for key in ("event_title", "contact_email")
+        if context.get(key)
     }
-    html = {
-        key: mark_safe(f"<bdi>{escape(value)}</bdi>")  # noqa: S308 - escaped here
-        for key, value in values.items()
-        if value
-    }
-    text = {key: f"\u2068{value}\u2069" for key, value in values.items() if value and bidi}
-    if bidi and context.get("meeting_details"):
+    text = dict(inline)
+    if context.get("meeting_details"):
         # Each line is a paragraph of its own, and a paragraph ends every isolate.
         lines = context["meeting_details"].splitlines()
         text["meeting_details"] = "\n".join(f"\u2068{line}\u2069" for line in lines)
-    return {"isolated_text": text, "isolated_html": html}
+    return {"isolated_text": text, "isolated_html": inline}
 
 
 def render_email(kind, context):
