@@ -146,10 +146,10 @@ def _yearly_rule(onset):
     return rules
 
 
-def _rule_of(transitions):
-    """The one yearly rule all `transitions` (one a year, in consecutive years, in the same
+def _rule_of(changes):
+    """The one yearly rule all `changes` (one a year, in consecutive years, in the same
     month at the same time of day) follow, as (part, value), or None."""
-    onsets = [t.local_onset for t in transitions]
+    onsets = [t.local_onset for t in changes]
     if [onset.year for onset in onsets] != list(
         range(onsets[0].year, onsets[0].year + len(onsets))
     ):
@@ -157,8 +157,8 @@ def _rule_of(transitions):
     if len({(onset.month, onset.time()) for onset in onsets}) > 1:
         return None
     shared = None
-    for transition in transitions:
-        rules = _yearly_rule(transition.local_onset)
+    for onset in onsets:
+        rules = _yearly_rule(onset)
         shared = rules if shared is None else [rule for rule in shared if rule in rules]
     return shared[0] if shared else None
 
@@ -182,7 +182,7 @@ def _observances(zone_name, first_year, last_year):
     start, end = _year_start(first_year), _year_start(last_year + 1)
     earlier = zone_transitions(zone_name, start - LOOK_BACK, start)
     covered = list(earlier[-1:]) + list(zone_transitions(zone_name, start, end))
-    # The year after decides whether a rule goes on (an open RRULE) or stops (UNTIL).
+    # The year after decides whether a rule goes on (an open RRULE) or stops (RDATEs).
     after = zone_transitions(zone_name, end, _year_start(last_year + 2))
     if not covered:
         offset, dst, name = _state(zoneinfo.ZoneInfo(zone_name), start)
