@@ -146,6 +146,18 @@ class Event(Translatable):
     time_changed_at = models.DateTimeField(
         _("time last changed"), null=True, blank=True, editable=False
     )
+    # The date and time registrants were told before the last change of either, so that
+    # the notice can say what changed ("was 12:30-14:00, now 13:00-14:30"); a burst of edits
+    # keeps the time from before the burst.
+    previous_starts_at = models.DateTimeField(
+        _("previous start"), null=True, blank=True, editable=False
+    )
+    previous_ends_at = models.DateTimeField(
+        _("previous end"), null=True, blank=True, editable=False
+    )
+    previous_timezone = models.CharField(
+        _("previous time zone"), max_length=64, blank=True, editable=False
+    )
 
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

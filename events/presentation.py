@@ -217,32 +217,46 @@ def document_rows(event):
     return [DocumentRow(row, url, language) for row in _document_query().filter(event_id=event.pk)]
 
 
+def span_texts(starts_at, ends_at, zone):
+    """A span of time in `zone` as the active language writes it, in plain text: the weekday
+    and date of the start, both times, the zone's abbreviation on that date (EDT in June),
+    and, when the end falls on another day there, its weekday and date (else ""). The pages
+    and the emails both format times through this."""
+    start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
+    other_day = start.date() != end.date()
+    return {
+        "weekday": formats.date_format(start, "l"),
+        "date": formats.date_format(start, "DATE_FORMAT"),
+        "start": formats.time_format(start, "TIME_FORMAT"),
+        "end": formats.time_format(end, "TIME_FORMAT"),
+        "zone": start.tzname(),
+        "end_weekday": formats.date_format(end, "l") if other_day else "",
+        "end_date": formats.date_format(end, "DATE_FORMAT") if other_day else "",
+        "end_datetime": formats.date_format(end, "DATETIME_FORMAT") if other_day else "",
+    }
+
+
 @functools.lru_cache(maxsize=256)
 def _when(starts_at, ends_at, tz_name, language):
     # Memoised: a page shows the same few events again and again, and the locale's date
     # formats are costly. `language` is the active one, which the formats below read.
     zone = zoneinfo.ZoneInfo(tz_name)
     start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
-    if start.date() != end.date():
-        end_text = formats.date_format(end, "DATETIME_FORMAT")
-    else:
-        end_text = formats.time_format(end, "TIME_FORMAT")
-    utc_start, utc_end = starts_at.astimezone(UTC), ends_at.astimezone(UTC)
+    local = span_texts(starts_at, ends_at, zone)
+    utc = span_texts(starts_at, ends_at, UTC)
     return {
         "date": format_html(
-            '<time datetime="{}">{}</time>',
-            start.date().isoformat(),
-            formats.date_format(start, "DATE_FORMAT"),
+            '<time datetime="{}">{}</time>', start.date().isoformat(), local["date"]
         ),
-        "start": _time_html(start, formats.time_format(start, "TIME_FORMAT")),
-        "end": _time_html(end, end_text),
+        "start": _time_html(start, local["start"]),
+        "end": _time_html(end, local["end_datetime"] or local["end"]),
         "zone": format_html(
-            '<abbr class="event-zone" title="{}">{}</abbr>', tz_name, start.tzname()
+            '<abbr class="event-zone" title="{}">{}</abbr>', tz_name, local["zone"]
         ),
         "place": tz_name,
-        "utc_date": formats.date_format(utc_start, "DATE_FORMAT"),
-        "utc_start": f"{utc_start:%H:%M}",
-        "utc_end": f"{utc_end:%H:%M}",
+        "utc_date": utc["date"],
+        "utc_start": f"{starts_at.astimezone(UTC):%H:%M}",
+        "utc_end": f"{ends_at.astimezone(UTC):%H:%M}",
         "starts_utc": _utc_iso(starts_at),
         "ends_utc": _utc_iso(ends_at),
     }

@@ -1,5 +1,8 @@
 """State changes of an event. The admin, the import command and tests all call these."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -61,6 +64,20 @@ def cancel_event(*, event):
     return True
 
 
+def _time_change_pending(event, *, now):
+    """True while the last change of date or time has not been announced yet (the notices
+    wait EVENT_CHANGE_NOTICE_DELAY_MINUTES after the last edit): registrants still know the
+    time from before it."""
+    delay = timedelta(minutes=settings.EVENT_CHANGE_NOTICE_DELAY_MINUTES)
+    return bool(
+        event.time_changed_at
+        and event.changed_at
+        and event.changed_at > now - delay
+        # ...and the time changed within the same burst of edits as the last one.
+        and event.changed_at - event.time_changed_at < delay
+    )
+
+
 def save_event(*, event, changed_fields):
     """Save an organiser's edit; when a published event's time or meeting link changed, bump
     its sequence and announce `event_changed` in the same transaction.
@@ -79,10 +96,15 @@ def save_event(*, event, changed_fields):
         if event.status != Event.Status.PUBLISHED or not event.pk:
             changes = set()
         if changes:
+            now = timezone.now()
+            if changes & TIME_FIELDS and not _time_change_pending(event, now=now):
+                event.previous_starts_at = stored.starts_at
+                event.previous_ends_at = stored.ends_at
+                event.previous_timezone = stored.timezone
             event.sequence += 1
-            event.changed_at = timezone.now()
+            event.changed_at = now
             if changes & TIME_FIELDS:
-                event.time_changed_at = event.changed_at
+                event.time_changed_at = now
         event.save()
         if changes:
             event_changed.send(sender=Event, event=event, changes=frozenset(changes))

@@ -100,12 +100,13 @@ def event_detail(request, slug):
 
 @require_safe
 def event_calendar(request, slug):
-    """The public .ics: a stable per-event UID, never the meeting link."""
+    """The public .ics (METHOD:PUBLISH; a cancelled event stays PUBLISH with
+    STATUS:CANCELLED): the event's UID, never the meeting link."""
     event = _visible_event(request, slug)
     body = ics.build_calendar(
         event=event,
-        uid=ics.public_uid(event),
         sequence=event.sequence,
+        method="PUBLISH",
         cancelled=event.status == Event.Status.CANCELLED,
         url=settings.SITE_URL + event.get_absolute_url(),
     )

@@ -3,8 +3,10 @@ templates/emails/<kind>/subject.txt, body.txt and body.html, rendered in the reg
 language, with the event's times in its own zone and an .ics where it helps.
 """
 
+import functools
 import re
-from datetime import UTC
+import zoneinfo
+from datetime import UTC, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -16,8 +18,9 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format, time_format
 from django.utils.html import escape
 
-from events.ics import build_calendar
+from events.ics import build_invitations, invitation_sequence
 from events.models import AgendaItem, Event
+from events.presentation import span_texts
 from notifications.mime import OutboxEmail
 from notifications.models import Delivery
 from registration.models import Registration
@@ -29,27 +32,20 @@ Kind = Delivery.Kind
 MEETING_KINDS = {Kind.MEETING_LINK, Kind.EVENT_CHANGED}
 # Messages whose .ics removes the entry from the registrant's calendar.
 CANCEL_KINDS = {Kind.CANCELLED, Kind.EVENT_CANCELLED}
-UID_PLACEHOLDER = "uid-of-the-registrant"
+# Messages whose .ics puts the entry in the calendar of a confirmed registrant.
+INVITING_KINDS = {
+    Kind.CONFIRMATION,
+    Kind.APPROVED,
+    Kind.WAITLIST_PROMOTED,
+    Kind.TIME_CHANGED,
+    Kind.MEETING_LINK,
+    Kind.EVENT_CHANGED,
+}
+CALENDAR_CONTENT_TYPE = "text/calendar; method={method}; charset=utf-8"
 
 
 def site_host():
     return urlsplit(settings.SITE_URL).hostname or "localhost"
-
-
-def calendar_uid(*, event, registration):
-    """The same for every message to one registrant, so calendars update one entry."""
-    return f"event-{event.pk}-registration-{registration.pk}@{site_host()}"
-
-
-def calendar_sequence(kind, event):
-    """SEQUENCE of the .ics in a message of `kind`. event.sequence grows with every change
-    of time or link; on top of it the meeting-link version outranks the confirmation (so the
-    entry gains the link), and a cancellation outranks both (so the entry goes away)."""
-    if kind in CANCEL_KINDS:
-        return event.sequence + 2
-    if kind in MEETING_KINDS:
-        return event.sequence + 1
-    return event.sequence
 
 
 def absolute(path):
@@ -58,25 +54,64 @@ def absolute(path):
 
 def event_times(event):
     """The event's date and times in its own zone (with the abbreviation valid on that date,
-    EDT in June) and in UTC, formatted for the active language."""
-    starts, ends = event.local_starts_at, event.local_ends_at
-    utc_starts = timezone.localtime(event.starts_at, UTC)
-    utc_ends = timezone.localtime(event.ends_at, UTC)
+    EDT in June) and in UTC, formatted for the active language (events.presentation's
+    span_texts, which the pages use too)."""
+    utc = span_texts(event.starts_at, event.ends_at, UTC)
     send_at = timezone.localtime(event.effective_meeting_link_send_at, event.tz)
     return {
-        "weekday": date_format(starts, "l"),
-        "date": date_format(starts, "DATE_FORMAT"),
-        "start": time_format(starts, "TIME_FORMAT"),
-        "end": time_format(ends, "TIME_FORMAT"),
-        "zone": starts.tzname(),
+        **span_texts(event.starts_at, event.ends_at, event.tz),
         "zone_name": event.timezone,
-        "utc_date": date_format(utc_starts, "DATE_FORMAT"),
-        "utc_start": time_format(utc_starts, "TIME_FORMAT"),
-        "utc_end": time_format(utc_ends, "TIME_FORMAT"),
+        "utc_date": utc["date"],
+        "utc_start": utc["start"],
+        "utc_end": utc["end"],
+        "utc_end_weekday": utc["end_weekday"],
+        "utc_end_date": utc["end_date"],
         "link_send_date": date_format(send_at, "DATE_FORMAT"),
         "link_send_time": time_format(send_at, "TIME_FORMAT"),
         "link_send_zone": send_at.tzname(),
     }
+
+
+def registrant_zone(event, registration):
+    """The IANA zone the registrant gave on the form, when it is a real one other than the
+    event's (their own time is then shown beside the event's), else ""."""
+    name = registration.timezone
+    if not name or name == event.timezone or name not in _zone_names():
+        return ""
+    return name
+
+
+@functools.cache
+def _zone_names():
+    return frozenset(zoneinfo.available_timezones())
+
+
+def times_in(zone_name, starts_at, ends_at):
+    """span_texts in the zone `zone_name`, with its name."""
+    return {
+        **span_texts(starts_at, ends_at, zoneinfo.ZoneInfo(zone_name)),
+        "zone_name": zone_name,
+    }
+
+
+def previous_time(event, kind):
+    """The event's date and time before its last change (what the registrant was told), for
+    the messages that announce a change, when it differs from the current one; else None."""
+    if kind not in (Kind.TIME_CHANGED, Kind.EVENT_CHANGED) or not event.previous_starts_at:
+        return None
+    if kind == Kind.EVENT_CHANGED and (
+        not event.time_changed_at
+        or not event.changed_at
+        # This notice is about a later change of the link alone.
+        or event.changed_at - event.time_changed_at
+        >= timedelta(minutes=settings.EVENT_CHANGE_NOTICE_DELAY_MINUTES)
+    ):
+        return None
+    previous = (event.previous_starts_at, event.previous_ends_at, event.previous_timezone)
+    if previous == (event.starts_at, event.ends_at, event.timezone):
+        return None
+    zone_name = event.previous_timezone or event.timezone
+    return times_in(zone_name, event.previous_starts_at, event.previous_ends_at)
 
 
 def agenda(event):
@@ -106,13 +141,61 @@ def _event_facts(event, language, cache):
     return cache[key]
 
 
+def _registrant_times(event, zone_name, language, cache):
+    """The event's times in the registrant's own zone (None when they gave none, or the
+    event's), once per batch and zone."""
+    if not zone_name:
+        return None
+    key = ("yours", event.pk, event.sequence, language, zone_name)
+    if key not in cache:
+        cache[key] = times_in(zone_name, event.starts_at, event.ends_at)
+    return cache[key]
+
+
+def _isolates(bidi):
+    """In right-to-left emails, left-to-right runs (titles, URLs, meeting details) are
+    isolated so that their punctuation and slashes stay where they belong. The plain text
+    wraps them in Unicode isolates, FSI ... PDI; a URL keeps a space on each side inside
+    them, so no mail client takes the marks for part of the link."""
+    if not bidi:
+        return {"url_fsi": "", "url_pdi": ""}
+    return {"url_fsi": "\u2068 ", "url_pdi": " \u2069"}
+
+
+def _isolated(context, bidi):
+    """The values the bodies show isolated in a right-to-left email (see _isolates):
+    {"isolated_text": ..., "isolated_html": ...}, which render_email lays over the context
+    of each body. In HTML, URLs and meeting details sit in elements with `dir`; the title and
+    the contact address stand inside translated sentences, between quotes, where a tag
+    around them would split a word for spam filters (SpamAssassin's HTML_OBFUSCATE counts
+    "«<bdi>"), so they carry the same Unicode isolates as in the text."""
+    if not bidi:
+        return {}
+    inline = {
+        key: f"\u2068{context[key]}\u2069"
+        for key in ("event_title", "contact_email")
+        if context.get(key)
+    }
+    text = dict(inline)
+    if context.get("meeting_details"):
+        # Each line is a paragraph of its own, and a paragraph ends every isolate.
+        lines = context["meeting_details"].splitlines()
+        text["meeting_details"] = "\n".join(f"\u2068{line}\u2069" for line in lines)
+    return {"isolated_text": text, "isolated_html": inline}
+
+
 def render_email(kind, context):
     """(subject, text, html) for `kind` in the active language."""
     folder = f"emails/{kind}"
-    plain = Context(context, autoescape=False)
-    subject = get_template(f"{folder}/subject.txt").template.render(plain)
-    text = get_template(f"{folder}/body.txt").template.render(plain)
-    html = get_template(f"{folder}/body.html").render(context)
+    subject = get_template(f"{folder}/subject.txt").template.render(
+        Context(context, autoescape=False)
+    )
+    text = get_template(f"{folder}/body.txt").template.render(
+        Context({**context, **context.get("isolated_text", {})}, autoescape=False)
+    )
+    html = get_template(f"{folder}/body.html").render(
+        {**context, **context.get("isolated_html", {})}
+    )
     subject = re.sub(r"\s+", " ", subject).strip()
     text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
     return subject, text, html
@@ -165,6 +248,10 @@ def build_message(*, delivery, cache=None, token=None):
     status = delivery.context.get("status") or registration.status
     note = delivery.context.get("message", "")  # the organiser's, with a rejection
     link_sent = event.effective_meeting_link_send_at <= timezone.now()
+    # A meeting-link message that also confirms the registration (see
+    # notifications.services.queue_for_registration_change): the kind it stands in for.
+    announces = delivery.context.get("announces", "")
+    zone_name = registrant_zone(event, registration)
     with translation.override(language):
         manage_url = ""
         if needs_manage_link(delivery):
@@ -172,6 +259,7 @@ def build_message(*, delivery, cache=None, token=None):
             manage_url = absolute(reverse("registration:manage", kwargs={"token": token}))
         context = {
             **_event_facts(event, language, cache),
+            "page_title": event.translated("title"),
             "site_name": settings.SITE_NAME,
             "site_url": settings.SITE_URL,
             "language": language,
@@ -181,10 +269,15 @@ def build_message(*, delivery, cache=None, token=None):
             "organiser": event.organiser,
             "contact_email": event.contact_email,
             "link_sent": link_sent,
+            "announces": announces,
+            "yours": _registrant_times(event, zone_name, language, cache),
+            "was": previous_time(event, delivery.kind),
+            **_isolates(translation.get_language_bidi()),
         }
         if delivery.kind in MEETING_KINDS:
             context["meeting_url"] = event.meeting_url
             context["meeting_details"] = event.meeting_details
+        context.update(_isolated(context, translation.get_language_bidi()))
         subject, text, html = render_personal(
             delivery.kind,
             context,
@@ -197,6 +290,8 @@ def build_message(*, delivery, cache=None, token=None):
                 note,
                 bool(manage_url),
                 link_sent,
+                announces,
+                zone_name,
             ),
             cache=cache,
         )
@@ -217,7 +312,9 @@ def build_message(*, delivery, cache=None, token=None):
     )
     message.attach_alternative(html, "text/html")
     if ics:
-        message.attach("invite.ics", ics, "text/calendar")
+        method, body = ics
+        # Gmail and Outlook show a file as an invitation only with its method in the type.
+        message.attach("invite.ics", body, CALENDAR_CONTENT_TYPE.format(method=method))
     return message
 
 
@@ -230,34 +327,35 @@ def needs_manage_link(delivery):
 
 
 def _calendar(delivery, *, status, language, url, cache):
-    """The .ics for this message, or None where a calendar entry would mislead (waiting
-    list, awaiting approval, declined)."""
+    """(method, .ics bytes) for this message, or None where a calendar entry would mislead
+    (waiting list, awaiting approval, declined, a registration cancelled since).
+
+    An invitation (REQUEST) to a confirmed registrant, a CANCEL when the registration or the
+    event is cancelled; the UID and SEQUENCE rules are in events/ics.py. Within a batch only
+    the ATTENDEE line differs between registrants, so each file is built once per event,
+    kind and language and that line is swapped in (ics.build_invitations)."""
     kind, event, registration = delivery.kind, delivery.event, delivery.registration
-    attending = status == Registration.Status.CONFIRMED
-    if kind == Kind.REJECTED or (
-        kind in (Kind.CONFIRMATION, Kind.APPROVED, Kind.TIME_CHANGED) and not attending
+    if kind in CANCEL_KINDS:
+        method = "CANCEL"
+    elif (
+        kind in INVITING_KINDS
+        and status == Registration.Status.CONFIRMED
+        and registration.status == Registration.Status.CONFIRMED
     ):
+        method = "REQUEST"
+    else:
         return None
-    cancelled = kind in CANCEL_KINDS
     meeting = kind in MEETING_KINDS
-    options = {
-        "event": event,
-        "sequence": calendar_sequence(kind, event),
-        "method": "CANCEL" if cancelled else "PUBLISH",
-        "cancelled": cancelled or event.status == Event.Status.CANCELLED,
-        "meeting_url": event.meeting_url if meeting else "",
-        "meeting_details": event.meeting_details if meeting else "",
-        "language": language,
-        "url": url,
-    }
-    uid = calendar_uid(event=event, registration=registration)
-    uid_line = f"UID:{uid}".encode()
-    if len(uid_line) > 75:  # folded over two lines: no simple swap
-        return build_calendar(uid=uid, **options)
-    # Building a calendar (VTIMEZONE transitions, serialisation) costs more than the rest of
-    # the message, and within a batch only the UID differs between registrants: build once
-    # per event, kind and language, then swap the UID line in.
-    key = ("ics", event.pk, event.sequence, kind, language, url)
+    key = ("ics", event.pk, event.sequence, event.updated_at, method, meeting, language, url)
     if key not in cache:
-        cache[key] = build_calendar(uid=UID_PLACEHOLDER, **options)
-    return cache[key].replace(f"UID:{UID_PLACEHOLDER}".encode(), uid_line, 1)
+        cache[key] = build_invitations(
+            event=event,
+            sequence=invitation_sequence(),
+            method=method,
+            cancelled=method == "CANCEL" or event.status == Event.Status.CANCELLED,
+            meeting_url=event.meeting_url if meeting else "",
+            meeting_details=event.meeting_details if meeting else "",
+            language=language,
+            url=url,
+        )
+    return method, cache[key](registration.email, registration.name)

@@ -48,6 +48,18 @@ def _text_part(text, subtype, policy):
     return MIMEText(text, subtype, charset, policy=policy)
 
 
+def _split_type(mimetype):
+    """("calendar", [("method", "REQUEST")]) for "text/calendar; method=REQUEST; charset=utf-8":
+    the subtype and the parameters Django's way keeps too (the charset is the part's own)."""
+    full, *params = mimetype.split(";")
+    pairs = [param.strip().partition("=") for param in params]
+    return full.strip().split("/", 1)[1], [
+        (name.strip(), value.strip().strip('"'))
+        for name, _equals, value in pairs
+        if name.strip().lower() != "charset"
+    ]
+
+
 class Compat32(email.policy.Compat32):
     """compat32 that writes a short one-line ASCII header as it is, the common case, rather
     than refolding every header through email.header.Header (a fifth of the message's time);
@@ -87,7 +99,10 @@ class OutboxEmail(EmailMultiAlternatives):
             for filename, content, mimetype in self.attachments:
                 if isinstance(content, bytes):
                     content = content.decode(encoding)
-                part = MIMEText(content, mimetype.split("/", 1)[1], BASE64, policy=legacy)
+                subtype, params = _split_type(mimetype)
+                part = MIMEText(content, subtype, BASE64, policy=legacy)
+                for name, value in params:  # e.g. text/calendar's method=REQUEST
+                    part.set_param(name, value)
                 part.add_header("Content-Disposition", "attachment", filename=filename)
                 msg.attach(part)
         else:
@@ -132,6 +147,7 @@ class OutboxEmail(EmailMultiAlternatives):
             and all(
                 isinstance(attachment, tuple)
                 and _ascii(attachment[0])
+                and _ascii(attachment[2])
                 and attachment[2].startswith("text/")
                 for attachment in self.attachments
             )

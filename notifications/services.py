@@ -195,9 +195,15 @@ def queue_for_registration_change(
     *, registration, old_status, new_status, resend=False, message="", now=None
 ):
     """Queues what the person must hear about a registration change (registration_changed),
-    in the caller's transaction; one row per (registration, kind, version), so nothing twice."""
+    in the caller's transaction; one row per (registration, kind, version), so nothing twice.
+
+    Someone confirmed once the meeting link is due gets ONE email that says so and carries
+    the link (a meeting_link row whose context names what it also announces): two emails
+    sent by two workers would arrive in either order, the link before the confirmation."""
     now = now or timezone.now()
     status = {"status": new_status}
+    new = old_status is None
+    announcement = None  # (kind, context) of the message this change calls for
     if resend:
         latest = Delivery.objects.filter(
             registration=registration, kind=Kind.CONFIRMATION
@@ -206,28 +212,32 @@ def queue_for_registration_change(
         queue_delivery(
             registration=registration, kind=Kind.CONFIRMATION, version=version, context=status
         )
-    elif old_status is None:
-        queue_delivery(registration=registration, kind=Kind.CONFIRMATION, context=status, new=True)
+        return
+    if new:
+        announcement = (Kind.CONFIRMATION, status)
     elif new_status == RegStatus.CANCELLED:
-        queue_delivery(registration=registration, kind=Kind.CANCELLED)
+        announcement = (Kind.CANCELLED, None)
     elif new_status == RegStatus.REJECTED:
-        queue_delivery(
-            registration=registration, kind=Kind.REJECTED, context={"message": message or ""}
-        )
+        announcement = (Kind.REJECTED, {"message": message or ""})
     elif old_status == RegStatus.WAITLISTED and new_status == RegStatus.CONFIRMED:
-        queue_delivery(registration=registration, kind=Kind.WAITLIST_PROMOTED)
+        announcement = (Kind.WAITLIST_PROMOTED, None)
     elif old_status in (RegStatus.PENDING_APPROVAL, RegStatus.REJECTED) and new_status in (
         RegStatus.CONFIRMED,
         RegStatus.WAITLISTED,
     ):
-        queue_delivery(registration=registration, kind=Kind.APPROVED, context=status)
+        announcement = (Kind.APPROVED, status)
 
-    if (
-        new_status == RegStatus.CONFIRMED
-        and not resend
-        and meeting_link_due(registration.event, now=now)
-    ):
-        queue_delivery(registration=registration, kind=Kind.MEETING_LINK, new=old_status is None)
+    if new_status == RegStatus.CONFIRMED and meeting_link_due(registration.event, now=now):
+        announces = {**status, "announces": announcement[0]} if announcement else None
+        if queue_delivery(
+            registration=registration, kind=Kind.MEETING_LINK, context=announces, new=new
+        ):
+            return
+        # The link went out before (this registration was confirmed once already): the
+        # announcement goes on its own.
+    if announcement:
+        kind, context = announcement
+        queue_delivery(registration=registration, kind=kind, context=context, new=new)
 
 
 def queue_event_cancelled(*, event):

@@ -1,12 +1,16 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
 from urllib.parse import parse_qs, urlsplit
 
 import icalendar
 import pytest
 
-from events import services
+from events import ics, services
 from events.ics import build_calendar, google_calendar_url, outlook_calendar_url
-from tests.events.conftest import SECRET_MEETING_URL
+from tests.calendars import read_consistently, zoneinfo_changes
+from tests.events.conftest import SECRET_MEETING_URL, make_event
+
+ZONES = ["America/New_York", "Europe/Zurich", "Asia/Kolkata", "Australia/Lord_Howe"]
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +34,22 @@ def test_public_calendar_file_has_zone_stable_uid_and_no_meeting_link(client, ju
     assert again["UID"] == vevent["UID"]
 
 
+def test_public_calendar_file_is_published_by_the_organiser(client, june_event, settings):
+    """RFC 5546 wants an ORGANIZER in PUBLISH; ATTENDEE has no place in it."""
+    june_event.contact_email = "side-events@example.org"
+    june_event.organiser = "UNODC"
+    june_event.save()
+    calendar, vevent = parse(client.get("/en/events/june-event/calendar.ics").content)
+    assert str(calendar["METHOD"]) == "PUBLISH"
+    assert str(vevent["ORGANIZER"]) == "mailto:side-events@example.org"
+    assert vevent["ORGANIZER"].params["CN"] == "UNODC"
+    assert "ATTENDEE" not in vevent
+    june_event.contact_email = ""
+    june_event.save()
+    _, vevent = parse(client.get("/en/events/june-event/calendar.ics").content)
+    assert str(vevent["ORGANIZER"]) == "mailto:" + parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+
+
 def test_summary_is_in_the_visitors_language(client, june_event):
     june_event.translations = {"ru": {"title": "Гражданское общество и тюрьмы"}}
     june_event.save()
@@ -37,26 +57,115 @@ def test_summary_is_in_the_visitors_language(client, june_event):
     assert str(vevent["SUMMARY"]) == "Гражданское общество и тюрьмы"
 
 
-def test_registrants_calendar_carries_the_meeting_link(june_event):
+def test_registrants_invitation_carries_the_meeting_link(june_event):
     body = build_calendar(
         event=june_event,
-        uid="registration-7@example.org",
         sequence=3,
+        method="REQUEST",
+        attendee=("ana@example.org", "Ana"),
         meeting_url=june_event.meeting_url,
         meeting_details=june_event.meeting_details,
     )
-    _, vevent = parse(body)
+    calendar, vevent = parse(body)
+    assert str(calendar["METHOD"]) == "REQUEST"
     assert SECRET_MEETING_URL in str(vevent["DESCRIPTION"])
     assert str(vevent["LOCATION"]) == SECRET_MEETING_URL
     assert vevent["SEQUENCE"] == 3
+    assert str(vevent["ATTENDEE"]) == "mailto:ana@example.org"
+    assert vevent["ATTENDEE"].params["PARTSTAT"] == "ACCEPTED"
+    assert vevent["ATTENDEE"].params["RSVP"] == "FALSE"
+    assert str(vevent["UID"]) == f"event-{june_event.pk}@127.0.0.1"
 
 
-def test_cancelled_event_calendar_cancels_the_entry(client, june_event):
+def test_a_cancelled_event_stays_published_with_status_cancelled(client, june_event):
+    """A PUBLISH file cannot cancel (CANCEL is for attendees, RFC 5546): it says the event
+    is cancelled, and its higher SEQUENCE replaces the entry of an earlier download."""
     services.cancel_event(event=june_event)
     calendar, vevent = parse(client.get("/en/events/june-event/calendar.ics").content)
-    assert str(calendar["METHOD"]) == "CANCEL"
+    assert str(calendar["METHOD"]) == "PUBLISH"
     assert str(vevent["STATUS"]) == "CANCELLED"
     assert vevent["SEQUENCE"] == 1
+
+
+@pytest.mark.parametrize("zone_name", ZONES)
+def test_vtimezone_matches_zoneinfo_at_every_change_for_every_parser(client, zone_name):
+    """Each STANDARD/DAYLIGHT onset is the local time before the switch; three parsers that
+    share no code with icalendar find exactly zoneinfo's changes of the event's years."""
+    event = make_event(
+        slug="dst-day",
+        timezone=zone_name,
+        starts_at=datetime(2026, 3, 8, 7, 30, tzinfo=UTC),
+        ends_at=datetime(2027, 1, 2, 9, 0, tzinfo=UTC),
+    )
+    body = client.get("/en/events/dst-day/calendar.ics").content
+    read = read_consistently(body, first_year=2026, last_year=2027, zone_name=zone_name)
+    assert read["start"] == event.starts_at
+    assert read["end"] == event.ends_at
+    assert read["method"] == "PUBLISH"
+
+
+def test_new_york_switches_at_seven_utc_not_eight():
+    """The report: DAYLIGHT DTSTART 03:00 with TZOFFSETFROM -0500 put the switch at 08:00Z,
+    so 07:30Z read as 02:30, a time that does not exist that day."""
+    zone = ics.timezone_component("America/New_York", 2026, 2026)
+    daylight = zone.walk("DAYLIGHT")[0]
+    assert daylight["DTSTART"].dt == datetime(2026, 3, 8, 2, 0)
+    assert daylight["TZOFFSETFROM"].td == timedelta(hours=-5)
+    assert daylight["RRULE"]["BYDAY"] == ["2SU"] and daylight["RRULE"]["BYMONTH"] == [3]
+    standard = zone.walk("STANDARD")[0]
+    assert standard["DTSTART"].dt == datetime(2025, 11, 2, 2, 0)
+    assert zoneinfo_changes("America/New_York", 2026, 2026) == [
+        (datetime(2026, 3, 8, 7, 0, tzinfo=UTC), timedelta(hours=-5), timedelta(hours=-4)),
+        (datetime(2026, 11, 1, 6, 0, tzinfo=UTC), timedelta(hours=-4), timedelta(hours=-5)),
+    ]
+
+
+def test_zones_that_follow_a_rule_get_rrules_and_one_without_changes_a_fixed_offset():
+    for zone_name in ("America/New_York", "Europe/Zurich", "Australia/Lord_Howe"):
+        zone = ics.timezone_component(zone_name, 2026, 2026)
+        for observance in zone.walk("STANDARD") + zone.walk("DAYLIGHT"):
+            assert "RRULE" in observance and "RDATE" not in observance, zone_name
+    zurich = ics.timezone_component("Europe/Zurich", 2026, 2026)
+    assert [o["RRULE"]["BYDAY"] for o in zurich.walk("DAYLIGHT")] == [["-1SU"]]
+    lord_howe = ics.timezone_component("Australia/Lord_Howe", 2026, 2026)
+    assert lord_howe.walk("DAYLIGHT")[0]["TZOFFSETTO"].td == timedelta(hours=11)
+    assert lord_howe.walk("STANDARD")[0]["TZOFFSETTO"].td == timedelta(hours=10, minutes=30)
+    kolkata = ics.timezone_component("Asia/Kolkata", 2026, 2026)
+    assert [o["TZOFFSETTO"].td for o in kolkata.walk("STANDARD")] == [
+        timedelta(hours=5, minutes=30)
+    ]
+    assert not kolkata.walk("DAYLIGHT")
+
+
+def test_a_zone_that_drops_its_rule_gets_an_end_or_dates(client):
+    """São Paulo stopped daylight saving in 2019: its last onsets are written as dates
+    (RDATE), and every parser still agrees with zoneinfo."""
+    make_event(
+        slug="sao-paulo",
+        timezone="America/Sao_Paulo",
+        starts_at=datetime(2018, 12, 1, 15, 0, tzinfo=UTC),
+        ends_at=datetime(2019, 12, 1, 16, 0, tzinfo=UTC),
+    )
+    body = client.get("/en/events/sao-paulo/calendar.ics").content
+    read_consistently(body, first_year=2018, last_year=2019, zone_name="America/Sao_Paulo")
+    assert b"RDATE:20190217T000000" in body
+    assert b"RRULE" not in body
+
+
+def test_a_batch_of_invitations_equals_building_each_one(june_event, settings):
+    """build_invitations swaps only the ATTENDEE line into one file per batch; the result
+    is byte for byte what building each invitation gives, whatever the name holds."""
+    now = datetime(2021, 6, 20, 12, 0, tzinfo=UTC)
+    options = {"event": june_event, "sequence": 7, "method": "REQUEST", "now": now}
+    personalise = ics.build_invitations(**options)
+    for email, name in [
+        ("ana@example.org", "Ana"),
+        ("zoe@example.org", 'Zoë <b>O\'Brien</b> & "Ana" Ñúñez 王 عائشة with a long name to fold'),
+        ("x@example.org", ""),
+    ]:
+        merged = personalise(email, name)
+        assert merged == build_calendar(attendee=(email, name), **options)
+        assert str(parse(merged)[1]["ATTENDEE"]) == f"mailto:{email}"
 
 
 def test_google_and_outlook_links_carry_the_utc_times(june_event):

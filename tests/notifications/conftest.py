@@ -60,7 +60,7 @@ def travel():
         traveller.stop()
 
 
-def register(event, email, *, language="en", name=None):
+def register(event, email, *, language="en", name=None, timezone=""):
     result = registration_services.register(
         event=event,
         data={
@@ -68,6 +68,7 @@ def register(event, email, *, language="en", name=None):
             "name": name or email.split("@")[0].title(),
             "consent": True,
             "preferred_language": language,
+            "timezone": timezone,
         },
     )
     return result.registration

@@ -11,13 +11,13 @@ from django.utils import timezone
 from notifications import services
 from notifications.models import Delivery
 from registration import services as registration_services
-from tests.notifications.conftest import SEND_AT, STARTS, register
+from tests.notifications.conftest import MEETING_URL, SEND_AT, STARTS, register
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def links_to():
-    return sorted(m.to[0] for m in mail.outbox if m.subject.startswith("Your meeting link"))
+    return sorted(m.to[0] for m in mail.outbox if MEETING_URL in m.body)
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ def as_client_reads_it(message):
     parts = [
         (
             part.get_content_type(),
+            dict(part.get_params()[1:]),  # charset, and text/calendar's method
             part.get_filename(),
             part.get_content().replace("\r\n", "\n"),
         )
@@ -72,6 +73,17 @@ def test_a_client_reads_the_same_message_as_djangos_own(messages):
         assert fast.count(b"\r\n") > 20, "SMTP wants CRLF line endings"
         assert max(len(line) for line in fast.split(b"\r\n")) <= 78
         assert as_client_reads_it(read(fast)) == as_client_reads_it(read(django_way(message)))
+
+
+def test_the_invitation_keeps_its_method_in_the_content_type_on_both_paths(messages):
+    """Gmail and Outlook show an invitation only for text/calendar with method=REQUEST."""
+    for message in messages:
+        for raw in (message.message().as_bytes(), django_way(message)):
+            (part,) = [p for p in read(raw).walk() if p.get_content_type() == "text/calendar"]
+            assert part.get_param("method") == "REQUEST"
+            assert part.get_param("charset") == "utf-8"
+            assert part.get_filename() == "invite.ics"
+    assert not isinstance(messages[0].message(), email.message.EmailMessage), "fast path"
 
 
 def test_the_awkward_name_arrives_intact_in_text_and_escaped_in_html(messages):
