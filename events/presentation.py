@@ -15,6 +15,7 @@ import markdown
 import nh3
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import dateformat, formats, translation
 from django.utils.functional import cached_property
@@ -248,9 +249,20 @@ def _when(starts_at, ends_at, tz_name, language):
     }
 
 
+# Open Graph wants a territory in its locales.
+_OG_LOCALES = {
+    "ar": "ar_AR",
+    "zh-hans": "zh_CN",
+    "en": "en_US",
+    "fr": "fr_FR",
+    "ru": "ru_RU",
+    "es": "es_ES",
+}
+
+
 class EventPage:
-    """An Event as the public pages show it (the view passes `request` for absolute URLs, and
-    the agenda and documents it fetched for the event page)."""
+    """An Event as the public pages show it (the view passes the request, and the agenda and
+    documents it fetched for the event page). Absolute URLs start with SITE_URL."""
 
     def __init__(self, event, request=None, *, agenda=None, documents=None):
         self.event = event
@@ -306,10 +318,17 @@ class EventPage:
 
     @cached_property
     def url(self):
-        path = self.event.get_absolute_url()
-        if self.request is not None:
-            return self.request.build_absolute_uri(path)
-        return settings.SITE_URL + path
+        # SITE_URL, never the Host header: the page is cached and served to everyone.
+        return settings.SITE_URL + self.event.get_absolute_url()
+
+    @property
+    def image_url(self):
+        """The picture a shared link shows (the site's icon)."""
+        return settings.SITE_URL + static("icon-512.png")
+
+    @property
+    def og_locale(self):
+        return _OG_LOCALES.get(self.language, "en_US")
 
     @cached_property
     def calendar_url(self):
