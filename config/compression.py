@@ -6,7 +6,8 @@ query string, a form field) leaks the secret byte by byte through the compressed
 shows (flash messages, the admin). So a response is compressed only when
 
 - it answers a GET or HEAD without a session cookie, and
-- no CSRF token was asked for while making it (get_token() marks the request), and
+- no CSRF token went into it (a page that uses the token gets the CSRF cookie set again
+  with it, to renew its expiry) and it starts no session, and
 - it is HTML, XML or plain text (static files come precompressed from whitenoise).
 
 That covers the public event page (the cached hits too: this middleware sits above the page
@@ -27,7 +28,9 @@ class PublicGZipMiddleware(GZipMiddleware):
         if (
             request.method in ("GET", "HEAD")
             and settings.SESSION_COOKIE_NAME not in request.COOKIES
-            and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+            # Whenever a page uses the CSRF token, CsrfViewMiddleware (re)sets its cookie.
+            and settings.CSRF_COOKIE_NAME not in response.cookies
+            and settings.SESSION_COOKIE_NAME not in response.cookies
             and response.get("Content-Type", "").startswith(COMPRESSIBLE_TYPES)
         ):
             return super().process_response(request, response)

@@ -81,7 +81,8 @@ class Localised:
 
 
 def _utc_iso(value):
-    return value.astimezone(UTC).isoformat() if value else ""
+    # Whole seconds: HTML's datetime attribute allows at most three digits of fraction.
+    return value.astimezone(UTC).isoformat(timespec="seconds") if value else ""
 
 
 class _LocalTimes(dict):
