@@ -289,7 +289,7 @@ def test_error_pages_have_no_axe_violations(live_server, page, settings, languag
         assert response.status == status
         expect(page.get_by_role("main")).to_have_count(1)
         expect(page.get_by_role("banner")).to_have_count(1)
-        expect(page.locator("main a[href='/{}/']".format(language))).to_have_count(1)
+        expect(page.locator(f"main a[href='/{language}/']")).to_have_count(1)
         assert_accessible(page, language)
 
 
