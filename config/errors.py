@@ -116,3 +116,17 @@ def server_error(request):
         ),
         safe=True,
     )
+
+
+def csrf_failure(request, reason=""):
+    """settings.CSRF_FAILURE_VIEW: the 403 an attendee meets most (a form left open for days,
+    cookies blocked). CsrfViewMiddleware has logged the reason; the visitor needs a way on."""
+    return render_error(
+        request,
+        status=403,
+        title=translation.gettext_lazy("The form could not be sent"),
+        message=translation.gettext_lazy(
+            "For your security, forms on this site expire and need cookies. Go back, reload "
+            "the page and send the form again."
+        ),
+    )

@@ -20,6 +20,8 @@ TITLES = {
     ("ar", 404): "الصفحة غير موجودة",
     ("ar", 500): "حدث خطأ ما",
     ("ar", 503): "الخدمة غير متاحة مؤقتًا",
+    ("en", "csrf"): "The form could not be sent",
+    ("ar", "csrf"): "تعذّر إرسال النموذج",
 }
 PATHS = {400: "fail/400/", 403: "fail/403/", 404: "no-such-page/", 500: "fail/500/"}
 
@@ -148,3 +150,24 @@ def test_broken_error_template_gives_a_plain_page(client, settings, status):
     assert '<html lang="ar" dir="rtl">' in html
     assert f"<h1>{TITLES['ar', status]}</h1>" in html
     assert "<main>" in html and 'href="/ar/"' in html
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_expired_form_gets_the_site_forbidden_page(language):
+    """A form posted without its CSRF cookie (left open for days, cookies blocked)."""
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post(f"/{language}/events/no-matter/register/", {"name": "Amina"})
+
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert_site_page(html, language, "csrf")
+    assert "CSRF verification failed" not in html
+
+
+def test_unknown_host_gets_the_site_bad_request_page(client):
+    response = client.get("/ar/", HTTP_HOST="attacker.example.com")
+
+    assert response.status_code == 400
+    assert_site_page(response.content.decode(), "ar", 400)
+    assert "attacker.example.com" not in response.content.decode()
