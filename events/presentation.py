@@ -230,17 +230,17 @@ def _when(starts_at, ends_at, tz_name, language):
     else:
         end_text = formats.time_format(end, "TIME_FORMAT")
     utc_start, utc_end = starts_at.astimezone(UTC), ends_at.astimezone(UTC)
+    date_text = formats.date_format(start, "DATE_FORMAT")
+    start_text = formats.time_format(start, "TIME_FORMAT")
     return {
-        "date": format_html(
-            '<time datetime="{}">{}</time>',
-            start.date().isoformat(),
-            formats.date_format(start, "DATE_FORMAT"),
-        ),
-        "start": _time_html(start, formats.time_format(start, "TIME_FORMAT")),
+        "date": format_html('<time datetime="{}">{}</time>', start.date().isoformat(), date_text),
+        "start": _time_html(start, start_text),
         "end": _time_html(end, end_text),
         "zone": format_html(
             '<abbr class="event-zone" title="{}">{}</abbr>', tz_name, start.tzname()
         ),
+        # The same as plain text, for the link preview's <meta> tags.
+        "text": {"date": date_text, "start": start_text, "end": end_text, "zone": start.tzname()},
         "place": tz_name,
         "utc_date": formats.date_format(utc_start, "DATE_FORMAT"),
         "utc_start": f"{utc_start:%H:%M}",
