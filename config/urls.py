@@ -2,15 +2,23 @@ from anymail import urls as anymail_urls
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
 from config import throttle, views
+from config.sitemaps import SITEMAPS
 
-# A lost database connection answers 503 "try again in a minute"; other errors the usual 500.
+# The error pages in the site's layout and the request's language (config/errors.py); a lost
+# database connection answers 503 "try again in a minute", other errors 500.
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
 handler500 = "config.outage.server_error"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("i18n/", include("django.conf.urls.i18n")),
     # Only the tracking webhook of the ESP we send through (settings require its secret);
     # every other path under /anymail/ is a 404.

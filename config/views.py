@@ -2,8 +2,10 @@ import logging
 
 from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 log = logging.getLogger(__name__)
 
@@ -55,3 +57,15 @@ def healthz(request):
     healthy = all(ok is not False for ok in checks.values())
     body["status"] = "ok" if healthy else "down"
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+@require_safe
+def robots_txt(request):
+    """Crawlers: everything public, not the admin, personal manage links or technical paths;
+    where the sitemap is (absolute, from SITE_URL)."""
+    lines = ["User-agent: *"]
+    for code, _name in settings.LANGUAGES:
+        lines += [f"Disallow: /{code}/admin/", f"Disallow: /{code}/r/"]
+    lines += ["Disallow: /i18n/", "Disallow: /anymail/", "Disallow: /healthz", ""]
+    lines.append(f"Sitemap: {settings.SITE_URL}{reverse('sitemap')}")
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

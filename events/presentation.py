@@ -15,6 +15,7 @@ import markdown
 import nh3
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import dateformat, formats, translation
 from django.utils.functional import cached_property
@@ -80,7 +81,8 @@ class Localised:
 
 
 def _utc_iso(value):
-    return value.astimezone(UTC).isoformat() if value else ""
+    # Whole seconds: HTML's datetime attribute allows at most three digits of fraction.
+    return value.astimezone(UTC).isoformat(timespec="seconds") if value else ""
 
 
 class _LocalTimes(dict):
@@ -253,6 +255,13 @@ def _when(starts_at, ends_at, tz_name, language):
         "zone": format_html(
             '<abbr class="event-zone" title="{}">{}</abbr>', tz_name, local["zone"]
         ),
+        # The same as plain text, for the link preview's <meta> tags.
+        "text": {
+            "date": local["date"],
+            "start": local["start"],
+            "end": local["end_datetime"] or local["end"],
+            "zone": local["zone"],
+        },
         "place": tz_name,
         "utc_date": utc["date"],
         "utc_start": f"{starts_at.astimezone(UTC):%H:%M}",
@@ -260,6 +269,17 @@ def _when(starts_at, ends_at, tz_name, language):
         "starts_utc": _utc_iso(starts_at),
         "ends_utc": _utc_iso(ends_at),
     }
+
+
+# Open Graph wants a territory in its locales.
+_OG_LOCALES = {
+    "ar": "ar_AR",
+    "zh-hans": "zh_CN",
+    "en": "en_US",
+    "fr": "fr_FR",
+    "ru": "ru_RU",
+    "es": "es_ES",
+}
 
 
 class EventPage:
@@ -319,8 +339,17 @@ class EventPage:
 
     @cached_property
     def url(self):
-        # From SITE_URL, never the request's Host: the page is cached and served to everyone.
+        # SITE_URL, never the Host header: the page is cached and served to everyone.
         return settings.SITE_URL + self.event.get_absolute_url()
+
+    @property
+    def image_url(self):
+        """The picture a shared link shows (the site's icon)."""
+        return settings.SITE_URL + static("icon-512.png")
+
+    @property
+    def og_locale(self):
+        return _OG_LOCALES.get(self.language, "en_US")
 
     @cached_property
     def calendar_url(self):

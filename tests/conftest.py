@@ -1,10 +1,12 @@
 from urllib.parse import urlencode
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 
 URLENCODED = "application/x-www-form-urlencoded"
+from django.utils import translation
 
 
 @pytest.fixture(autouse=True)
@@ -13,6 +15,15 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language and leaves none behind: a test client
+    request activates its page's language (LocaleMiddleware) in this thread and keeps it, so
+    the next test's reverse() would otherwise give /ar/ URLs."""
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
 
 
 def uses_postgresql():

@@ -55,3 +55,29 @@ def language_links(context):
         {"code": code, "name": name, "url": translate_path(path, code), "current": code == current}
         for code, name in _language_names()
     ]
+
+
+@register.inclusion_tag("includes/page_alternates.html", takes_context=True)
+def page_alternates(context):
+    """<link rel=canonical> and one <link rel=alternate hreflang> per language plus x-default
+    (the path without a prefix: / picks the visitor's language). Absolute URLs start with
+    SITE_URL, never the Host header: the event page is cached and shared by every visitor."""
+    request = context.get("request")
+    if request is None:
+        return {}
+    path = request.path
+    return {
+        "canonical": settings.SITE_URL + path,
+        "alternates": [
+            (code, settings.SITE_URL + translate_path(path, code))
+            for code, _name in settings.LANGUAGES
+        ],
+        "default": settings.SITE_URL + _without_prefix(path),
+    }
+
+
+def _without_prefix(path):
+    for prefix in _PREFIXES:
+        if path.startswith(prefix):
+            return path[len(prefix) - 1 :]
+    return path

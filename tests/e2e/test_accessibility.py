@@ -254,3 +254,53 @@ def test_open_language_menu_has_no_axe_violations(live_server, page, side_event,
     page.locator(".language-switcher summary").click()
     expect(page.locator(".language-switcher a[hreflang=fr]")).to_be_visible()
     assert_accessible(page, language)
+
+
+@pytest.fixture
+def past_event(transactional_db):
+    from tests import samples
+
+    return samples.make_closed_event()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_other_public_pages_have_no_axe_violations(
+    live_server, page, manage_token, past_event, language
+):
+    """Past events, the privacy notice, cancelling, a registration no longer available."""
+    for path in [
+        url(live_server, "events:past", language),
+        url(live_server, "registration:privacy", language),
+        url(live_server, "registration:cancel", language, token=manage_token),
+        url(live_server, "registration:register", language, slug=past_event.slug),
+        url(live_server, "events:detail", language, slug=past_event.slug),
+    ]:
+        page.goto(path)
+        expect(page.locator("h1")).to_have_count(1)
+        assert_accessible(page, language)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_error_pages_have_no_axe_violations(live_server, page, settings, language):
+    settings.DEBUG = False
+    settings.ROOT_URLCONF = "tests.error_urls"
+    for path, status in [("no-such-page/", 404), ("fail/500/", 500), ("fail/503/", 503)]:
+        response = page.goto(f"{live_server.url}/{language}/{path}")
+        assert response.status == status
+        expect(page.get_by_role("main")).to_have_count(1)
+        expect(page.get_by_role("banner")).to_have_count(1)
+        expect(page.locator(f"main a[href='/{language}/']")).to_have_count(1)
+        assert_accessible(page, language)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_email_has_no_axe_violations(page, side_event, language):
+    from tests import samples
+
+    htmls = samples.email_htmls(side_event, language)
+    assert len(htmls) == 12
+    for kind, html in htmls.items():
+        page.set_content(html)
+        violations = axe_violations(page)
+        assert not violations, f"{language} {kind} email:\n{describe(violations)}"
+        assert page.evaluate("document.documentElement.lang") == language

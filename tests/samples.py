@@ -1,0 +1,117 @@
+"""Every page an attendee can reach and every email Convene sends, in a given language, as
+HTML: what the W3C Nu checker (tests/validity) and axe (tests/e2e/test_accessibility.py) read.
+
+The event is the demo side event (`seed_demo`: agenda, speakers, documents, six languages).
+"""
+
+from datetime import timedelta
+from io import StringIO
+
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+
+from events.models import Event
+
+DEMO_SLUG = "csos-violent-extremist-prisoners"
+
+
+def seed_demo_event():
+    call_command("seed_demo", stdout=StringIO())
+    return Event.objects.get(slug=DEMO_SLUG)
+
+
+def make_closed_event():
+    """A past event: its page says so, its registration form is 'not available'."""
+    starts = timezone.now() - timedelta(days=3)
+    return Event.objects.create(
+        slug="past-event",
+        title="A past side event",
+        summary="It took place three days ago.",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=1),
+        status=Event.Status.PUBLISHED,
+        interpretation_languages=["en"],
+    )
+
+
+def register(event, language, email=None):
+    """A confirmed registration and the raw token of its manage link."""
+    from registration import services
+
+    result = services.register(
+        event=event,
+        data={
+            "name": "Amina Diallo",
+            "email": email or f"amina.{language}@example.org",
+            "organisation": "Prison Reform Network",
+            "affiliation": "cso_ngo",
+            "preferred_language": language,
+            "interpretation_language": language,
+            "consent": True,
+        },
+    )
+    return result.registration, result.token
+
+
+def page_paths(language, *, event, past_event, token):
+    """name -> path of every public page, in `language`."""
+    events = f"/{language}/events/{event.slug}"
+    return {
+        "event list": f"/{language}/",
+        "past events": f"/{language}/events/past/",
+        "event page": f"{events}/",
+        "past event page": f"/{language}/events/{past_event.slug}/",
+        "registration form": f"{events}/register/",
+        "registration not available": f"/{language}/events/{past_event.slug}/register/",
+        "check your email": f"{events}/register/check-email/",
+        "manage page": f"/{language}/r/{token}/",
+        "cancel page": f"/{language}/r/{token}/cancel/",
+        "privacy notice": f"/{language}/privacy/",
+        "not found": f"/{language}/no-such-page/",
+    }
+
+
+def public_pages(language, *, event, past_event, token):
+    """name -> HTML of every public page in `language`, fetched with Django's test client
+    (the error pages too: pass settings with DEBUG off and ROOT_URLCONF tests.error_urls)."""
+    client = Client(raise_request_exception=False)
+    pages = {}
+    for name, path in page_paths(language, event=event, past_event=past_event, token=token).items():
+        response = client.get(path)
+        expected = 404 if name == "not found" else 200
+        assert response.status_code == expected, (name, path, response.status_code)
+        pages[name] = response.content.decode()
+    response = client.post(f"/{language}/events/{event.slug}/register/", {})
+    assert response.status_code == 200, response.status_code
+    pages["registration form with errors"] = response.content.decode()
+    for status in (400, 403, 500, 503):
+        response = client.get(f"/{language}/fail/{status}/")
+        assert response.status_code == status
+        pages[f"error {status}"] = response.content.decode()
+    return pages
+
+
+def email_htmls(event, language):
+    """kind -> the HTML part of every email Convene sends, as built for one registrant in
+    `language` (confirmations in each status they can report)."""
+    from notifications import emails
+    from notifications.models import Delivery
+    from registration.models import Registration
+
+    registration, _token = register(event, language, email=f"mail.{language}@example.org")
+    Kind, Status = Delivery.Kind, Registration.Status
+    variants = [(kind, {}) for kind in Kind.values] + [
+        (Kind.CONFIRMATION, {"status": Status.WAITLISTED}),
+        (Kind.CONFIRMATION, {"status": Status.PENDING_APPROVAL}),
+        (Kind.REJECTED, {"message": "The room is full of delegates; sorry."}),
+    ]
+    htmls = {}
+    for kind, context in variants:
+        delivery = Delivery(event=event, registration=registration, kind=kind, context=context)
+        message = emails.build_message(delivery=delivery, cache={})
+        html = [content for content, mimetype in message.alternatives if mimetype == "text/html"]
+        assert len(html) == 1, kind
+        name = kind if not context else f"{kind} ({', '.join(map(str, context.values()))})"
+        htmls[name] = html[0]
+    return htmls
