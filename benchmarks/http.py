@@ -151,13 +151,15 @@ def bench_backends_cpu():
     """CPU so far of each PostgreSQL backend connected to the bench database, by PID (other
     databases on the server, e.g. other people's tests, are not counted; neither are the
     server's shared background processes)."""
-    title = f"postgres: {PG_USER} {BENCH_DB} ".encode()
+    # A backend's title: "postgres: [cluster: ]user database host(port) state".
+    database = f" {PG_USER} {BENCH_DB} ".encode()
     found = {}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
-            if (proc / "cmdline").read_bytes().replace(b"\0", b" ").startswith(title):
+            title = (proc / "cmdline").read_bytes().replace(b"\0", b" ")
+            if title.startswith(b"postgres: ") and database in title:
                 found[int(proc.name)] = cpu_seconds(int(proc.name))
         except OSError:
             continue  # ended meanwhile
@@ -248,7 +250,7 @@ class RegistrationFlow:
         )
         figures.update(
             registrations=len(emails),
-            seconds=drained - started,
+            round_seconds=drained - started,
             email_lag_s=drained - visitors_done,
             cpu_ms={
                 "web": (after["web"] - before["web"]) * 1000 / registrations,
