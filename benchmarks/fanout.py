@@ -4,7 +4,7 @@
     .venv/bin/python -m benchmarks.fanout --rounds 3 # interleaved loop/pipeline pairs, medians
     .venv/bin/python -m benchmarks.fanout --sizes 10000
 
-For each size, on its own freshly seeded database (convene_bench, Redis db 6):
+For each size, on its own freshly seeded database (convene_bench, Redis db 6 or BENCH_REDIS_DB):
 - loop: one process renders and sends every message with notifications.emails.build_message
   over ONE SMTP connection (no outbox, no Celery) - the yardstick;
 - pipeline: the scan task (what beat sends every minute) + one Celery worker with 2 pool
