@@ -23,7 +23,9 @@ PG_HOST = os.environ.get("BENCH_PG_HOST", "127.0.0.1")
 PG_PORT = os.environ.get("BENCH_PG_PORT", "5432")
 PG_USER = os.environ.get("BENCH_PG_USER", "convene")
 BENCH_DB = os.environ.get("BENCH_DB", "convene_bench")
-BENCH_REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6")
+# Flushed on every run: a database number nothing else on the machine uses.
+BENCH_REDIS_DB = os.environ.get("BENCH_REDIS_DB", "6")
+BENCH_REDIS = os.environ.get("BENCH_REDIS_URL", f"redis://127.0.0.1:6379/{BENCH_REDIS_DB}")
 
 
 def database_url(name=BENCH_DB):

@@ -4,7 +4,7 @@
     .venv/bin/python -m benchmarks.fanout --rounds 3 # interleaved loop/pipeline pairs, medians
     .venv/bin/python -m benchmarks.fanout --sizes 10000
 
-For each size, on its own freshly seeded database (convene_bench, Redis db 6):
+For each size, on its own freshly seeded database (convene_bench, Redis db 6 or BENCH_REDIS_DB):
 - loop: one process renders and sends every message with notifications.emails.build_message
   over ONE SMTP connection (no outbox, no Celery) - the yardstick;
 - pipeline: the scan task (what beat sends every minute) + one Celery worker with 2 pool
@@ -22,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 from benchmarks.common import (
@@ -109,24 +110,20 @@ def children(pid):
 
 
 class Sink:
-    def __init__(self, processes):
+    def __init__(self, processes, *, keep_recipients=False):
         self.processes = processes
         self.port = free_port()
         self.count_file = WORK / f"sink-{self.port}.count"
+        self.recipients_file = WORK / f"sink-{self.port}.recipients" if keep_recipients else None
         self.proc = None
 
     def start(self):
         self.count_file.unlink(missing_ok=True)
+        args = ["--port", str(self.port), "--count-file", str(self.count_file)]
+        if self.recipients_file:
+            args += ["--recipients-file", str(self.recipients_file)]
         self.proc = self.processes.start(
-            [
-                PYTHON,
-                "-m",
-                "benchmarks.smtp_sink",
-                "--port",
-                str(self.port),
-                "--count-file",
-                str(self.count_file),
-            ],
+            [PYTHON, "-m", "benchmarks.smtp_sink", *args],
             env=os.environ.copy(),
             log=WORK / "sink.log",
         )
@@ -149,6 +146,10 @@ class Sink:
             return int(messages), int(distinct)
         except (OSError, ValueError):
             return 0, 0
+
+    def recipients(self):
+        """How many messages each address received (needs keep_recipients)."""
+        return Counter(self.recipients_file.read_text().split())
 
     def wait_for(self, expected, *, timeout):
         deadline = time.monotonic() + timeout

@@ -3,8 +3,9 @@ production settings on the benchmark database (run benchmarks.http first to seed
 
     .venv/bin/python -m benchmarks.profile [--requests 300] [--top 35]
 
-Profiles the event page with its cache off and the registration POST, and prints the
-functions with the most cumulative time, plus the SQL each request runs.
+Profiles the event page with its cache off, the registration form as a new visitor gets it
+(no cookies: a fresh CSRF cookie each time; a page no cache can serve) and the registration
+POST, and prints the functions with the most cumulative time, plus the SQL each request runs.
 """
 
 import argparse
@@ -25,7 +26,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--top", type=int, default=35)
-    parser.add_argument("--only", choices=["page", "post"])
+    parser.add_argument("--only", choices=["page", "form", "post"])
     parser.add_argument("--sort", default="cumulative", help="pstats sort key, e.g. tottime")
     opts = parser.parse_args()
     env = production_env(REGISTRATION_RATE_LIMIT=10**9, EVENT_PAGE_CACHE_SECONDS=0)
@@ -38,6 +39,7 @@ def main():
     from django.test import Client
 
     client = Client(HTTP_HOST="127.0.0.1")
+    visitor = Client(HTTP_HOST="127.0.0.1")  # for the form: a new browser every time
     page = f"/en/events/{SLUG}/"
     form = f"/en/events/{SLUG}/register/"
     client.get(form)
@@ -47,6 +49,11 @@ def main():
 
     def get_page():
         response = client.get(page)
+        assert response.status_code == 200, response.status_code
+
+    def get_form():
+        visitor.cookies.clear()
+        response = visitor.get(form)
         assert response.status_code == 200, response.status_code
 
     def post():
@@ -74,7 +81,11 @@ def main():
         )
         assert response.status_code == 302, response.content[:2000]
 
-    scenarios = {"page": ("event page, cache off", get_page), "post": ("registration POST", post)}
+    scenarios = {
+        "page": ("event page, cache off", get_page),
+        "form": ("registration form, new visitor", get_form),
+        "post": ("registration POST", post),
+    }
     for key, (name, call) in scenarios.items():
         if opts.only and key != opts.only:
             continue

@@ -1,10 +1,14 @@
 """A local SMTP sink in its own process: accepts every message, keeps nothing but counts.
 
-    python -m benchmarks.smtp_sink --port 8025 --count-file var/bench/sink.count
+    python -m benchmarks.smtp_sink --port 8025 --count-file var/bench/sink.count \
+        [--recipients-file var/bench/sink.recipients]
 
 Writes "<messages> <distinct recipients>" to the count file whenever the numbers change
 (at most every 20 ms), so a benchmark can wait for "all delivered" without sharing memory,
-and see duplicates (messages > distinct recipients).
+and see duplicates (messages > distinct recipients). With --recipients-file it also appends
+each delivered message's recipients, one line per message (written before the count file
+is updated, so a count the benchmark reads is always covered by the lines), for a benchmark
+that must check which addresses got how many messages.
 
 It speaks just enough SMTP for smtplib (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT) on
 one asyncio protocol per connection. It stands in for a mail provider that runs elsewhere:
@@ -22,16 +26,23 @@ class Counter:
     def __init__(self):
         self.messages = 0
         self.recipients = set()
+        self.lines = []  # recipients of the messages not yet written to the recipients file
         self.lock = threading.Lock()
 
     def delivered(self, recipients):
         with self.lock:
             self.messages += 1
             self.recipients.update(recipients)
+            self.lines.append(" ".join(recipients))
 
     def snapshot(self):
         with self.lock:
             return self.messages, len(self.recipients)
+
+    def take_lines(self):
+        with self.lock:
+            lines, self.lines = self.lines, []
+        return lines
 
 
 class SMTPSession(asyncio.Protocol):
@@ -102,10 +113,12 @@ def write_atomically(path, text):
     os.replace(tmp, path)
 
 
-async def serve(port, count_file):
+async def serve(port, count_file, recipients_file=None):
     counter = Counter()
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: SMTPSession(counter), "127.0.0.1", port)
+    if recipients_file:
+        open(recipients_file, "w").close()
     write_atomically(count_file, "0 0")
     last = (0, 0)
     async with server:
@@ -113,6 +126,10 @@ async def serve(port, count_file):
             await asyncio.sleep(0.02)
             now = counter.snapshot()
             if now != last:
+                lines = counter.take_lines()
+                if recipients_file and lines:
+                    with open(recipients_file, "a") as handle:
+                        handle.write("\n".join(lines) + "\n")
                 write_atomically(count_file, f"{now[0]} {now[1]}")
                 last = now
 
@@ -121,8 +138,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--count-file", required=True)
+    parser.add_argument("--recipients-file", help="append each message's recipients here")
     opts = parser.parse_args()
-    asyncio.run(serve(opts.port, opts.count_file))
+    asyncio.run(serve(opts.port, opts.count_file, opts.recipients_file))
 
 
 if __name__ == "__main__":

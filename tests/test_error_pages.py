@@ -7,6 +7,8 @@ import re
 import pytest
 from django.test import Client
 
+from tests.conftest import BrowserClient
+
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.error_urls")]
 
 TITLES = {
@@ -155,7 +157,7 @@ def test_broken_error_template_gives_a_plain_page(client, settings, status):
 @pytest.mark.parametrize("language", ["en", "ar"])
 def test_expired_form_gets_the_site_forbidden_page(language):
     """A form posted without its CSRF cookie (left open for days, cookies blocked)."""
-    client = Client(enforce_csrf_checks=True)
+    client = BrowserClient(enforce_csrf_checks=True)
 
     response = client.post(f"/{language}/events/no-matter/register/", {"name": "Amina"})
 
