@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "events",
     "registration",
     "notifications",
+    "config",  # the project-wide commands: serve, compile_translations, ensure_organiser
 ]
 
 MIDDLEWARE = [
