@@ -206,7 +206,8 @@ LOGIN_REDIRECT_URL = "admin:index"
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en"
-# The six official UN languages.
+# The six official UN languages: also the choices for emails and interpretation
+# (events/languages.py).
 LANGUAGES = [
     ("ar", _("Arabic")),
     ("zh-hans", _("Chinese")),

@@ -137,19 +137,27 @@ class TranslationsFormMixin:
         super()._post_clean()
 
 
-def translation_fieldsets(model):
+def translation_fieldsets(model, *, per_language=True):
+    """The collapsed fieldsets of `model`'s translation fields: one per language, or one for
+    all five (an inline, where each row repeats them)."""
+    if per_language:
+        groups = [(name, [code]) for code, name in OTHER_LANGUAGES]
+    else:
+        groups = [(_("Translations"), [code for code, _name in OTHER_LANGUAGES])]
     return [
         (
-            name,
+            title,
             {
                 "classes": ["collapse"],
                 "description": _("Optional. Where a field is blank the English text is shown."),
                 "fields": [
-                    translation_field_name(field, code) for field in model.translatable_fields
+                    translation_field_name(field, code)
+                    for code in codes
+                    for field in model.translatable_fields
                 ],
             },
         )
-        for code, name in OTHER_LANGUAGES
+        for title, codes in groups
     ]
 
 
@@ -515,18 +523,7 @@ class AgendaItemInline(admin.StackedInline):
                 ]
             },
         ),
-        (
-            _("Translations"),
-            {
-                "classes": ["collapse"],
-                "description": _("Optional. Where a field is blank the English text is shown."),
-                "fields": [
-                    translation_field_name(field, code)
-                    for code, _name in OTHER_LANGUAGES
-                    for field in AgendaItem.translatable_fields
-                ],
-            },
-        ),
+        *translation_fieldsets(AgendaItem, per_language=False),
     ]
 
     def get_queryset(self, request):
