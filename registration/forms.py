@@ -201,19 +201,9 @@ class RegistrationForm(DetailsForm):
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
 
-    field_order = [
-        "name",
-        "email",
-        "organisation",
-        "job_title",
-        "country",
-        "affiliation",
-        "preferred_language",
-        "interpretation_language",
-        "timezone",
-        "consent",
-        "website",
-    ]
+    # The email address right after the name; the other fields follow in the order they are
+    # declared (that of registration.models.PROFILE_FIELDS), then consent and the honeypot.
+    field_order = ["name", "email"]
 
     @cached_property
     def helper(self):
@@ -228,11 +218,6 @@ class RegistrationForm(DetailsForm):
             Submit("submit", _("Register"), css_class="btn-lg"),
         )
         return helper
-
-    @property
-    def is_spam(self):
-        """True when the honeypot was filled: answer as usual, store nothing."""
-        return bool(self.data.get("website", "").strip())
 
     def clean_email(self):
         return canonical_email(self.cleaned_data["email"])

@@ -21,6 +21,19 @@ def new_token():
     return token, hash_token(token)
 
 
+# What a registrant tells about themselves besides their name and email address, in the order
+# the sign-up form asks: the form, the manage page, the admin and the services use this list.
+PROFILE_FIELDS = (
+    "organisation",
+    "job_title",
+    "country",
+    "affiliation",
+    "preferred_language",
+    "interpretation_language",
+    "timezone",
+)
+
+
 class Registration(models.Model):
     class Status(models.TextChoices):
         CONFIRMED = "confirmed", _("Confirmed")

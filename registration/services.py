@@ -31,7 +31,13 @@ from django.utils.translation import gettext_lazy as _
 from events import cache as event_cache
 from events.models import Event
 from registration.addresses import canonical_email
-from registration.models import ManageToken, Registration, hash_token, new_token
+from registration.models import (
+    PROFILE_FIELDS,
+    ManageToken,
+    Registration,
+    hash_token,
+    new_token,
+)
 from registration.signals import registration_changed
 
 Status = Registration.Status
@@ -41,17 +47,8 @@ Status = Registration.Status
 RESEND_INTERVAL = timedelta(minutes=10)
 # What secrets.token_urlsafe(32) produces; anything else is not worth a database lookup.
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")
-# The fields a registrant may change through the manage link.
-UPDATABLE_FIELDS = (
-    "name",
-    "organisation",
-    "job_title",
-    "country",
-    "affiliation",
-    "preferred_language",
-    "interpretation_language",
-    "timezone",
-)
+# The fields a registrant may change through the manage link (and an organiser in the admin).
+UPDATABLE_FIELDS = ("name", *PROFILE_FIELDS)
 # Who is next on the waiting list: the longest-waiting first.
 WAITLIST_ORDER = ("created_at", "pk")
 OPTIONAL_FIELDS = ("organisation", "job_title", "country", "interpretation_language", "timezone")
@@ -128,7 +125,7 @@ def seats_left(event):
     return max(event.capacity - taken, 0)
 
 
-def register(*, event, data, ip=None, locked=False, issue_token=True):
+def register(*, event, data, locked=False, issue_token=True):
     """Safe under any number of concurrent calls: capacity is never exceeded and one email
     gets one active registration; a duplicate re-sends the confirmation (rate limited).
 
