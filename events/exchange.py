@@ -166,28 +166,52 @@ def import_event(data, *, base_dir, warn=None):
     file's; a time or meeting-link change of a published event is announced as for an edit.
     `warn(key, message)` hears what is allowed but probably a mistake (the event is saved).
     """
+    # Parse: the whole file is read and checked before anything is written.
+    values = _parse_top_level(data)
+    slug = _text(values["slug"], "slug", required=True)
+    fields = _parse_event_fields(values)
+    status = _choice(values["status"], "status", Event.Status)
+    agenda = _parse_agenda(values["agenda"])
+    documents = _parse_documents(values["documents"], Path(base_dir))
+
+    with transaction.atomic():
+        event = Event.objects.select_for_update().filter(slug=slug).first()
+        created = event is None
+        if created:
+            event = Event(slug=slug)
+        old_zone = None if created else event.timezone
+        changed, cancel = _assign(event, fields, status)
+        # Validate: the rules the admin keeps (models' clean()), and what they warn about.
+        _full_clean(event, "", validate_unique=created)
+        warnings = _event_warnings(event, old_zone)
+        # Write, through the services an edit in the admin uses.
+        services.save_event(event=event, changed_fields=changed)
+        if cancel:
+            services.cancel_event(event=event)
+        _replace_agenda(event, agenda)
+        _replace_documents(event, documents)
+    for key, message in warnings if warn else ():
+        warn(key, message)
+    return event, created
+
+
+# --- Parse: JSON values to model values, each problem named by its key ---------------------
+
+
+def _parse_top_level(data):
+    """The event's keys, checked, with the defaults of the optional ones filled in."""
     _check_keys(data, [*REQUIRED, *OPTIONAL], "")
     for key in REQUIRED:
         if key not in data:
             raise EventDataError(key, "missing (required)")
-    values = {**OPTIONAL, **data}
-    slug = _text(values["slug"], "slug", required=True)
+    return {**OPTIONAL, **data}
 
-    zone = values["timezone"]
-    if not known_timezone(zone):
-        raise EventDataError(
-            "timezone", f"{zone!r} is not an IANA time zone (e.g. America/New_York)"
-        )
-    languages = values["interpretation_languages"]
-    if not isinstance(languages, list):
-        raise EventDataError("interpretation_languages", "expected a list of language codes")
-    for index, code in enumerate(languages):
-        _language(code, f"interpretation_languages[{index}]")
-    capacity = values["capacity"]
-    if capacity is not None and (not isinstance(capacity, int) or isinstance(capacity, bool)):
-        raise EventDataError("capacity", f"{capacity!r} is not a whole number or null")
-    if capacity is not None and capacity < 0:
-        raise EventDataError("capacity", "must be 0 or more")
+
+def _parse_event_fields(values):
+    """The Event's field values (all but slug and status), in the order the keys are checked."""
+    zone = _timezone(values["timezone"])
+    languages = _languages(values["interpretation_languages"])
+    capacity = _capacity(values["capacity"])
     if not isinstance(values["waitlist"], bool):
         raise EventDataError("waitlist", "expected true or false")
     outcomes = values["expected_outcomes"]
@@ -195,7 +219,7 @@ def import_event(data, *, base_dir, warn=None):
         outcomes = "\n".join(
             _text(line, f"expected_outcomes[{i}]") for i, line in enumerate(outcomes)
         )
-    fields = {
+    return {
         "title": _text(values["title"], "title", required=True),
         "summary": _text(values["summary"], "summary"),
         "description": _text(values["description"], "description"),
@@ -224,50 +248,136 @@ def import_event(data, *, base_dir, warn=None):
         "interpretation_languages": languages,
         "translations": _translations(values["translations"], "translations", Event),
     }
-    status = _choice(values["status"], "status", Event.Status)
-    agenda = _parse_agenda(values["agenda"])
-    documents = _parse_documents(values["documents"], Path(base_dir))
 
-    with transaction.atomic():
-        event = Event.objects.select_for_update().filter(slug=slug).first()
-        created = event is None
-        if created:
-            event = Event(slug=slug)
-        changed = [name for name, value in fields.items() if getattr(event, name) != value]
-        old_zone = None if created else event.timezone
-        for name, value in fields.items():
-            setattr(event, name, value)
-        cancel = status == Event.Status.CANCELLED and event.status != Event.Status.CANCELLED
-        if not cancel:
-            event.status = status
-        _full_clean(event, "", validate_unique=created)
-        warnings = rules.event_warnings(event)
-        if old_zone is not None and old_zone != event.timezone:
-            warnings.append(("timezone", _zone_change_warning(event, old_zone)))
-        services.save_event(event=event, changed_fields=changed)
-        if cancel:
-            services.cancel_event(event=event)
 
-        event.agenda_items.all().delete()
-        for index, (item_fields, speakers) in enumerate(agenda):
-            item = AgendaItem(event=event, position=index, **item_fields)
-            _full_clean(item, f"agenda[{index}]", exclude=["event"])
-            item.save()
-            item.speakers.set(speakers_for(speakers))
+def _timezone(zone):
+    if not known_timezone(zone):
+        raise EventDataError(
+            "timezone", f"{zone!r} is not an IANA time zone (e.g. America/New_York)"
+        )
+    return zone
 
-        old_files = [document.file.name for document in event.documents.all()]
-        event.documents.all().delete()
-        for index, (document_fields, path) in enumerate(documents):
-            with path.open("rb") as handle:
-                document = Document(event=event, position=index, **document_fields)
-                document.file.save(path.name, File(handle, name=path.name), save=False)
-                document.full_clean(exclude=["event", "file"])
-                document.save()
-        storage = Document._meta.get_field("file").storage
-        transaction.on_commit(lambda: [storage.delete(name) for name in old_files])
-    for key, message in warnings if warn else ():
-        warn(key, message)
-    return event, created
+
+def _languages(languages):
+    if not isinstance(languages, list):
+        raise EventDataError("interpretation_languages", "expected a list of language codes")
+    for index, code in enumerate(languages):
+        _language(code, f"interpretation_languages[{index}]")
+    return languages
+
+
+def _capacity(capacity):
+    if capacity is None:
+        return None
+    if not isinstance(capacity, int) or isinstance(capacity, bool):
+        raise EventDataError("capacity", f"{capacity!r} is not a whole number or null")
+    if capacity < 0:
+        raise EventDataError("capacity", "must be 0 or more")
+    return capacity
+
+
+def _parse_agenda(agenda):
+    if not isinstance(agenda, list):
+        raise EventDataError("agenda", "expected a list")
+    return [_parse_agenda_item(item, f"agenda[{index}]") for index, item in enumerate(agenda)]
+
+
+def _parse_agenda_item(item, key):
+    """(AgendaItem field values, speakers' values) of one agenda entry."""
+    _check_keys(item, AGENDA_KEYS, key)
+    if "starts_at" not in item:
+        raise EventDataError(f"{key}.starts_at", "missing (required)")
+    if "title" not in item:
+        raise EventDataError(f"{key}.title", "missing (required)")
+    speakers = item.get("speakers") or []
+    if not isinstance(speakers, list):
+        raise EventDataError(f"{key}.speakers", "expected a list")
+    clean_speakers = [
+        _parse_speaker(speaker, f"{key}.speakers[{number}]")
+        for number, speaker in enumerate(speakers)
+    ]
+    fields = {
+        "starts_at": _dt(item["starts_at"], f"{key}.starts_at"),
+        "ends_at": _dt(item.get("ends_at"), f"{key}.ends_at", required=False),
+        "title": _text(item["title"], f"{key}.title", required=True),
+        "description": _text(item.get("description"), f"{key}.description"),
+        "translations": _translations(item.get("translations"), f"{key}.translations", AgendaItem),
+    }
+    return fields, clean_speakers
+
+
+def _parse_speaker(speaker, key):
+    _check_keys(speaker, SPEAKER_KEYS, key)
+    return {
+        "name": _text(speaker.get("name"), f"{key}.name", required=True),
+        "title": _text(speaker.get("title"), f"{key}.title"),
+        "organisation": _text(speaker.get("organisation"), f"{key}.organisation"),
+    }
+
+
+def _parse_documents(documents, base_dir):
+    if not isinstance(documents, list):
+        raise EventDataError("documents", "expected a list")
+    return [
+        _parse_document(document, f"documents[{index}]", base_dir)
+        for index, document in enumerate(documents)
+    ]
+
+
+def _parse_document(document, key, base_dir):
+    """(Document field values, path of the file) of one documents entry."""
+    _check_keys(document, DOCUMENT_KEYS, key)
+    for required in ("title", "path"):
+        if required not in document:
+            raise EventDataError(f"{key}.{required}", "missing (required)")
+    path, content_type = _document_file(document["path"], f"{key}.path", base_dir)
+    fields = {
+        "kind": _choice(document.get("kind", Document.Kind.OTHER), f"{key}.kind", Document.Kind),
+        "title": _text(document["title"], f"{key}.title", required=True),
+        "language": _language(document.get("language", "en"), f"{key}.language"),
+        "content_type": content_type,
+        "size": path.stat().st_size,
+    }
+    return fields, path
+
+
+def _document_file(value, key, base_dir):
+    """The resolved path of a document's file and its content type, once checked."""
+    path = (base_dir / _text(value, key, required=True)).resolve()
+    # Only files in the JSON file's folder (or below it): an event file from someone else
+    # must not publish /etc/passwd or a key, whatever path or symlink it names.
+    if not path.is_relative_to(base_dir.resolve()):
+        raise EventDataError(key, f"{value!r} is outside the folder of the JSON file")
+    if not path.is_file():
+        raise EventDataError(key, f"no such file: {path}")
+    with path.open("rb") as handle:
+        try:
+            content_type = validate_document(File(handle, name=path.name))
+        except ValidationError as error:
+            raise EventDataError(key, " ".join(error.messages)) from None
+    return path, content_type
+
+
+# --- Validate and write (inside import_event's transaction) --------------------------------
+
+
+def _assign(event, fields, status):
+    """Sets the file's values on `event`; returns (names of changed fields, cancel?)."""
+    changed = [name for name, value in fields.items() if getattr(event, name) != value]
+    for name, value in fields.items():
+        setattr(event, name, value)
+    # Cancelling goes through services.cancel_event(), which tells the registrants.
+    cancel = status == Event.Status.CANCELLED and event.status != Event.Status.CANCELLED
+    if not cancel:
+        event.status = status
+    return changed, cancel
+
+
+def _event_warnings(event, old_zone):
+    warnings = rules.event_warnings(event)
+    if old_zone is not None and old_zone != event.timezone:
+        warnings.append(("timezone", _zone_change_warning(event, old_zone)))
+    return warnings
 
 
 def _zone_change_warning(event, old_zone):
@@ -280,89 +390,27 @@ def _zone_change_warning(event, old_zone):
     )
 
 
-def _parse_agenda(agenda):
-    if not isinstance(agenda, list):
-        raise EventDataError("agenda", "expected a list")
-    parsed = []
-    for index, item in enumerate(agenda):
-        key = f"agenda[{index}]"
-        _check_keys(item, AGENDA_KEYS, key)
-        if "starts_at" not in item:
-            raise EventDataError(f"{key}.starts_at", "missing (required)")
-        if "title" not in item:
-            raise EventDataError(f"{key}.title", "missing (required)")
-        speakers = item.get("speakers") or []
-        if not isinstance(speakers, list):
-            raise EventDataError(f"{key}.speakers", "expected a list")
-        clean_speakers = []
-        for number, speaker in enumerate(speakers):
-            speaker_key = f"{key}.speakers[{number}]"
-            _check_keys(speaker, SPEAKER_KEYS, speaker_key)
-            clean_speakers.append(
-                {
-                    "name": _text(speaker.get("name"), f"{speaker_key}.name", required=True),
-                    "title": _text(speaker.get("title"), f"{speaker_key}.title"),
-                    "organisation": _text(
-                        speaker.get("organisation"), f"{speaker_key}.organisation"
-                    ),
-                }
-            )
-        parsed.append(
-            (
-                {
-                    "starts_at": _dt(item["starts_at"], f"{key}.starts_at"),
-                    "ends_at": _dt(item.get("ends_at"), f"{key}.ends_at", required=False),
-                    "title": _text(item["title"], f"{key}.title", required=True),
-                    "description": _text(item.get("description"), f"{key}.description"),
-                    "translations": _translations(
-                        item.get("translations"), f"{key}.translations", AgendaItem
-                    ),
-                },
-                clean_speakers,
-            )
-        )
-    return parsed
+def _replace_agenda(event, agenda):
+    event.agenda_items.all().delete()
+    for index, (item_fields, speakers) in enumerate(agenda):
+        item = AgendaItem(event=event, position=index, **item_fields)
+        _full_clean(item, f"agenda[{index}]", exclude=["event"])
+        item.save()
+        item.speakers.set(speakers_for(speakers))
 
 
-def _parse_documents(documents, base_dir):
-    if not isinstance(documents, list):
-        raise EventDataError("documents", "expected a list")
-    parsed = []
-    for index, document in enumerate(documents):
-        key = f"documents[{index}]"
-        _check_keys(document, DOCUMENT_KEYS, key)
-        for required in ("title", "path"):
-            if required not in document:
-                raise EventDataError(f"{key}.{required}", "missing (required)")
-        path = (base_dir / _text(document["path"], f"{key}.path", required=True)).resolve()
-        # Only files in the JSON file's folder (or below it): an event file from someone else
-        # must not publish /etc/passwd or a key, whatever path or symlink it names.
-        if not path.is_relative_to(base_dir.resolve()):
-            raise EventDataError(
-                f"{key}.path", f"{document['path']!r} is outside the folder of the JSON file"
-            )
-        if not path.is_file():
-            raise EventDataError(f"{key}.path", f"no such file: {path}")
+def _replace_documents(event, documents):
+    old_files = [document.file.name for document in event.documents.all()]
+    event.documents.all().delete()
+    for index, (document_fields, path) in enumerate(documents):
         with path.open("rb") as handle:
-            try:
-                content_type = validate_document(File(handle, name=path.name))
-            except ValidationError as error:
-                raise EventDataError(f"{key}.path", " ".join(error.messages)) from None
-        parsed.append(
-            (
-                {
-                    "kind": _choice(
-                        document.get("kind", Document.Kind.OTHER), f"{key}.kind", Document.Kind
-                    ),
-                    "title": _text(document["title"], f"{key}.title", required=True),
-                    "language": _language(document.get("language", "en"), f"{key}.language"),
-                    "content_type": content_type,
-                    "size": path.stat().st_size,
-                },
-                path,
-            )
-        )
-    return parsed
+            document = Document(event=event, position=index, **document_fields)
+            document.file.save(path.name, File(handle, name=path.name), save=False)
+            document.full_clean(exclude=["event", "file"])
+            document.save()
+    # The old files go only once the new rows are committed.
+    storage = Document._meta.get_field("file").storage
+    transaction.on_commit(lambda: [storage.delete(name) for name in old_files])
 
 
 def speakers_for(speakers):
