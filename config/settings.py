@@ -262,7 +262,7 @@ if BEHIND_PROXY:
 # is the PROXY_HOPS-th from the right (config/http.py). Read only with DJANGO_BEHIND_PROXY.
 PROXY_HOPS = env_int("DJANGO_PROXY_HOPS", 1, minimum=1)
 # No page uses these browser features: deny them to the page and to anything it might embed.
-PERMISSIONS_POLICY = {
+PERMISSIONS_POLICY: dict[str, list[str]] = {
     feature: []
     for feature in [
         "accelerometer",

@@ -20,8 +20,10 @@ import copy
 import difflib
 import uuid
 import zoneinfo
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import PurePath
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -33,6 +35,8 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Count, Q
+from django.forms.models import ModelFormMetaclass
+from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -53,12 +57,12 @@ from events.languages import UN_LANGUAGES
 from events.models import AgendaItem, Document, Event, Speaker
 from events.zones import canonical_zone, offered_zones, zone_names
 
-event_admin_panels = []
-change_notice_counters = []
-_extra_actions = []
+event_admin_panels: list[Callable[[HttpRequest, Event], str]] = []
+change_notice_counters: list[Callable[..., int]] = []
+_extra_actions: list[Callable[..., Any]] = []
 
 
-def register_event_action(func):
+def register_event_action[F: Callable[..., Any]](func: F) -> F:
     """Add an admin action to the Event changelist; returns func, so it works as a decorator."""
     if func not in _extra_actions:
         _extra_actions.append(func)
@@ -279,7 +283,9 @@ def _date_help(formats):
     return gettext("Dates like %(examples)s.") % {"examples": date_examples(formats)}
 
 
-EventFormBase = type(forms.ModelForm)(
+# Made by the metaclass, as a class statement would, because the translation fields differ per
+# model; `Any` for the type checker, which cannot see fields added at run time.
+EventFormBase: Any = ModelFormMetaclass(
     "EventFormBase", (TranslationsFormMixin, forms.ModelForm), _translation_form_fields(Event)
 )
 
@@ -429,7 +435,7 @@ class EventAdminForm(EventFormBase):
             self.instance.agenda_shift = shift
 
 
-AgendaFormBase = type(forms.ModelForm)(
+AgendaFormBase: Any = ModelFormMetaclass(
     "AgendaFormBase", (TranslationsFormMixin, forms.ModelForm), _translation_form_fields(AgendaItem)
 )
 

@@ -17,12 +17,14 @@ the models' clean(); what they only warn about is passed to `warn(key, message)`
 """
 
 import zoneinfo
-from datetime import datetime
+from collections.abc import Callable, Iterable
+from datetime import datetime, tzinfo
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files import File
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from events import rules, services
@@ -32,7 +34,7 @@ from events.models import AgendaItem, Document, Event, Speaker
 from events.zones import known_timezone
 
 REQUIRED = ["slug", "title", "starts_at", "ends_at", "timezone"]
-OPTIONAL = {
+OPTIONAL: dict[str, object] = {
     "summary": "",
     "description": "",
     "expected_outcomes": [],
@@ -61,16 +63,21 @@ DOCUMENT_KEYS = {"kind", "title", "language", "path"}
 FIELD_FOR_KEY = {"waitlist": "waitlist_enabled"}
 KEY_FOR_FIELD = {field: key for key, field in FIELD_FOR_KEY.items()}
 
+# Parsed, ready for the models: field values, with an agenda item's speakers or a document's
+# file path beside them.
+AgendaEntry = tuple[dict[str, Any], list[dict[str, str]]]
+DocumentEntry = tuple[dict[str, Any], Path]
+
 
 class EventDataError(Exception):
     """A problem in the JSON; str() names the key, e.g. "agenda[1].title: required"."""
 
-    def __init__(self, key, problem):
+    def __init__(self, key: str, problem: str) -> None:
         self.key, self.problem = key, problem
         super().__init__(f"{key}: {problem}")
 
 
-def _dt(value, key, *, required=True):
+def _dt(value: Any, key: str, *, required: bool = True) -> datetime | None:
     if value is None and not required:
         return None
     if not isinstance(value, str):
@@ -86,7 +93,7 @@ def _dt(value, key, *, required=True):
     return parsed
 
 
-def _text(value, key, *, required=False):
+def _text(value: Any, key: str, *, required: bool = False) -> str:
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value.strip()):
@@ -97,13 +104,13 @@ def _text(value, key, *, required=False):
     return value
 
 
-def _choice(value, key, choices):
+def _choice(value: Any, key: str, choices: type[models.TextChoices]) -> str:
     if value not in choices.values:
         raise EventDataError(key, f"{value!r} is not one of {', '.join(choices.values)}")
     return value
 
 
-def _language(value, key):
+def _language(value: Any, key: str) -> str:
     if value not in UN_LANGUAGE_CODES:
         raise EventDataError(
             key, f"unknown language {value!r} (use one of {', '.join(UN_LANGUAGE_CODES)})"
@@ -111,7 +118,7 @@ def _language(value, key):
     return value
 
 
-def _check_keys(data, allowed, key_prefix):
+def _check_keys(data: Any, allowed: Iterable[str], key_prefix: str) -> None:
     if not isinstance(data, dict):
         raise EventDataError(key_prefix or "(top level)", "expected an object")
     unknown = sorted(set(data) - set(allowed))
@@ -120,12 +127,14 @@ def _check_keys(data, allowed, key_prefix):
         raise EventDataError(f"{where}{unknown[0]}", "unknown key")
 
 
-def _translations(value, key, model):
+def _translations(
+    value: Any, key: str, model: type[Event] | type[AgendaItem]
+) -> dict[str, dict[str, str]]:
     if value in (None, {}):
         return {}
     if not isinstance(value, dict):
         raise EventDataError(key, 'expected an object like {"fr": {"title": "..."}}')
-    result = {}
+    result: dict[str, dict[str, str]] = {}
     for code, texts in value.items():
         _language(code, f"{key}.{code}")
         if not isinstance(texts, dict):
@@ -142,7 +151,7 @@ def _translations(value, key, model):
     return result
 
 
-def _full_clean(instance, key_prefix, **kwargs):
+def _full_clean(instance: models.Model, key_prefix: str, **kwargs: Any) -> None:
     """Model validation, with the first error named by its JSON key."""
     try:
         instance.full_clean(**kwargs)
@@ -150,7 +159,7 @@ def _full_clean(instance, key_prefix, **kwargs):
         if not hasattr(error, "error_dict"):
             raise EventDataError(key_prefix or "(event)", " ".join(error.messages)) from None
         field, errors = next(iter(error.error_dict.items()))
-        message = " ".join(message for e in errors for message in e)
+        message = " ".join(message for e in errors for message in e.messages)
         if field == NON_FIELD_ERRORS:
             key = key_prefix or "(event)"
         else:
@@ -159,7 +168,12 @@ def _full_clean(instance, key_prefix, **kwargs):
         raise EventDataError(key, message) from None
 
 
-def import_event(data, *, base_dir, warn=None):
+def import_event(
+    data: Any,
+    *,
+    base_dir: str | Path,
+    warn: Callable[[str, str], object] | None = None,
+) -> tuple[Event, bool]:
     """Create or update (by slug) an event with its agenda, speakers and documents.
 
     All or nothing. Returns (event, created). Agenda items and documents are replaced by the
@@ -177,7 +191,7 @@ def import_event(data, *, base_dir, warn=None):
     with transaction.atomic():
         event = Event.objects.select_for_update().filter(slug=slug).first()
         created = event is None
-        if created:
+        if event is None:
             event = Event(slug=slug)
         old_zone = None if created else event.timezone
         changed, cancel = _assign(event, fields, status)
@@ -190,15 +204,16 @@ def import_event(data, *, base_dir, warn=None):
             services.cancel_event(event=event)
         _replace_agenda(event, agenda)
         _replace_documents(event, documents)
-    for key, message in warnings if warn else ():
-        warn(key, message)
+    if warn is not None:
+        for key, message in warnings:
+            warn(key, message)
     return event, created
 
 
 # --- Parse: JSON values to model values, each problem named by its key ---------------------
 
 
-def _parse_top_level(data):
+def _parse_top_level(data: Any) -> dict[str, Any]:
     """The event's keys, checked, with the defaults of the optional ones filled in."""
     _check_keys(data, [*REQUIRED, *OPTIONAL], "")
     for key in REQUIRED:
@@ -207,7 +222,7 @@ def _parse_top_level(data):
     return {**OPTIONAL, **data}
 
 
-def _parse_event_fields(values):
+def _parse_event_fields(values: dict[str, Any]) -> dict[str, Any]:
     """The Event's field values (all but slug and status), in the order the keys are checked."""
     zone = _timezone(values["timezone"])
     languages = _languages(values["interpretation_languages"])
@@ -250,7 +265,7 @@ def _parse_event_fields(values):
     }
 
 
-def _timezone(zone):
+def _timezone(zone: Any) -> str:
     if not known_timezone(zone):
         raise EventDataError(
             "timezone", f"{zone!r} is not an IANA time zone (e.g. America/New_York)"
@@ -258,7 +273,7 @@ def _timezone(zone):
     return zone
 
 
-def _languages(languages):
+def _languages(languages: Any) -> list[str]:
     if not isinstance(languages, list):
         raise EventDataError("interpretation_languages", "expected a list of language codes")
     for index, code in enumerate(languages):
@@ -266,7 +281,7 @@ def _languages(languages):
     return languages
 
 
-def _capacity(capacity):
+def _capacity(capacity: Any) -> int | None:
     if capacity is None:
         return None
     if not isinstance(capacity, int) or isinstance(capacity, bool):
@@ -276,13 +291,13 @@ def _capacity(capacity):
     return capacity
 
 
-def _parse_agenda(agenda):
+def _parse_agenda(agenda: Any) -> list[AgendaEntry]:
     if not isinstance(agenda, list):
         raise EventDataError("agenda", "expected a list")
     return [_parse_agenda_item(item, f"agenda[{index}]") for index, item in enumerate(agenda)]
 
 
-def _parse_agenda_item(item, key):
+def _parse_agenda_item(item: Any, key: str) -> AgendaEntry:
     """(AgendaItem field values, speakers' values) of one agenda entry."""
     _check_keys(item, AGENDA_KEYS, key)
     if "starts_at" not in item:
@@ -306,7 +321,7 @@ def _parse_agenda_item(item, key):
     return fields, clean_speakers
 
 
-def _parse_speaker(speaker, key):
+def _parse_speaker(speaker: Any, key: str) -> dict[str, str]:
     _check_keys(speaker, SPEAKER_KEYS, key)
     return {
         "name": _text(speaker.get("name"), f"{key}.name", required=True),
@@ -315,7 +330,7 @@ def _parse_speaker(speaker, key):
     }
 
 
-def _parse_documents(documents, base_dir):
+def _parse_documents(documents: Any, base_dir: Path) -> list[DocumentEntry]:
     if not isinstance(documents, list):
         raise EventDataError("documents", "expected a list")
     return [
@@ -324,7 +339,7 @@ def _parse_documents(documents, base_dir):
     ]
 
 
-def _parse_document(document, key, base_dir):
+def _parse_document(document: Any, key: str, base_dir: Path) -> DocumentEntry:
     """(Document field values, path of the file) of one documents entry."""
     _check_keys(document, DOCUMENT_KEYS, key)
     for required in ("title", "path"):
@@ -341,7 +356,7 @@ def _parse_document(document, key, base_dir):
     return fields, path
 
 
-def _document_file(value, key, base_dir):
+def _document_file(value: Any, key: str, base_dir: Path) -> tuple[Path, str]:
     """The resolved path of a document's file and its content type, once checked."""
     path = (base_dir / _text(value, key, required=True)).resolve()
     # Only files in the JSON file's folder (or below it): an event file from someone else
@@ -361,7 +376,7 @@ def _document_file(value, key, base_dir):
 # --- Validate and write (inside import_event's transaction) --------------------------------
 
 
-def _assign(event, fields, status):
+def _assign(event: Event, fields: dict[str, Any], status: str) -> tuple[list[str], bool]:
     """Sets the file's values on `event`; returns (names of changed fields, cancel?)."""
     changed = [name for name, value in fields.items() if getattr(event, name) != value]
     for name, value in fields.items():
@@ -373,14 +388,14 @@ def _assign(event, fields, status):
     return changed, cancel
 
 
-def _event_warnings(event, old_zone):
+def _event_warnings(event: Event, old_zone: str | None) -> list[tuple[str, str]]:
     warnings = rules.event_warnings(event)
     if old_zone is not None and old_zone != event.timezone:
         warnings.append(("timezone", _zone_change_warning(event, old_zone)))
     return warnings
 
 
-def _zone_change_warning(event, old_zone):
+def _zone_change_warning(event: Event, old_zone: str) -> str:
     # The file's times carry their UTC offsets, so the instants are what it says; the organiser
     # may still have meant the old clock times, so say where the event now is on both clocks.
     return (
@@ -390,7 +405,7 @@ def _zone_change_warning(event, old_zone):
     )
 
 
-def _replace_agenda(event, agenda):
+def _replace_agenda(event: Event, agenda: list[AgendaEntry]) -> None:
     event.agenda_items.all().delete()
     for index, (item_fields, speakers) in enumerate(agenda):
         item = AgendaItem(event=event, position=index, **item_fields)
@@ -399,7 +414,7 @@ def _replace_agenda(event, agenda):
         item.speakers.set(speakers_for(speakers))
 
 
-def _replace_documents(event, documents):
+def _replace_documents(event: Event, documents: list[DocumentEntry]) -> None:
     old_files = [document.file.name for document in event.documents.all()]
     event.documents.all().delete()
     for index, (document_fields, path) in enumerate(documents):
@@ -410,10 +425,16 @@ def _replace_documents(event, documents):
             document.save()
     # The old files go only once the new rows are committed.
     storage = Document._meta.get_field("file").storage
-    transaction.on_commit(lambda: [storage.delete(name) for name in old_files])
+
+    def delete_old_files() -> None:
+        for name in old_files:
+            if name:
+                storage.delete(name)
+
+    transaction.on_commit(delete_old_files)
 
 
-def speakers_for(speakers):
+def speakers_for(speakers: Iterable[dict[str, str]]) -> list[Speaker]:
     """Speakers by (name, organisation), created or updated; returns them in order."""
     result = []
     for values in speakers:
@@ -429,11 +450,11 @@ def speakers_for(speakers):
     return result
 
 
-def _iso(value, zone):
+def _iso(value: datetime | None, zone: tzinfo) -> str | None:
     return timezone.localtime(value, zone).isoformat() if value else None
 
 
-def export_event(event, *, document_path):
+def export_event(event: Event, *, document_path: Callable[[Document], str]) -> dict[str, Any]:
     """The event as a JSON-ready dict. `document_path(document)` says what to write as path."""
     zone = event.tz
     return {

@@ -1,5 +1,7 @@
 """State changes of an event. The admin, the import command and tests all call these."""
 
+from collections.abc import Iterable
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,11 +15,11 @@ ANNOUNCED_FIELDS = frozenset({"starts_at", "ends_at", "timezone", "meeting_url",
 TIME_FIELDS = frozenset({"starts_at", "ends_at", "timezone"})
 
 
-def _after_commit_bump(event):
+def _after_commit_bump(event: Event) -> None:
     transaction.on_commit(lambda: event_cache.bump_event(event.pk))
 
 
-def _move(event, *, source, target):
+def _move(event: Event, *, source: str, target: str) -> bool:
     """Moves `event` from status `source` to `target` under its row lock. Returns True when
     it moved (False: it was not in `source`, nothing to do)."""
     with transaction.atomic():
@@ -30,17 +32,17 @@ def _move(event, *, source, target):
     return True
 
 
-def publish(*, event):
+def publish(*, event: Event) -> bool:
     """Make a draft public. Returns True when the status changed (False: nothing to do)."""
     return _move(event, source=Event.Status.DRAFT, target=Event.Status.PUBLISHED)
 
 
-def unpublish(*, event):
+def unpublish(*, event: Event) -> bool:
     """Take a published event back to draft (hidden from the public). Registrations stay."""
     return _move(event, source=Event.Status.PUBLISHED, target=Event.Status.DRAFT)
 
 
-def cancel_event(*, event):
+def cancel_event(*, event: Event) -> bool:
     """Cancel an event; when it was published, announce it (once) to the other apps.
 
     Safe to run twice: an already cancelled event is left alone and nothing is sent again.
@@ -61,7 +63,7 @@ def cancel_event(*, event):
     return True
 
 
-def save_event(*, event, changed_fields):
+def save_event(*, event: Event, changed_fields: Iterable[str]) -> set[str]:
     """Save an organiser's edit; when a published event's time or meeting link changed, bump
     its sequence and announce `event_changed` in the same transaction.
 

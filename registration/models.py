@@ -3,6 +3,7 @@ import secrets
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower, Trim
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -94,7 +95,7 @@ class Registration(models.Model):
                 name="registration_one_active_per_event_email",
             ),
             models.CheckConstraint(
-                condition=Q(email=models.functions.Lower(models.functions.Trim("email"))),
+                condition=Q(email=Lower(Trim("email"))),
                 name="registration_email_normalised",
             ),
         ]
