@@ -656,14 +656,21 @@ class UpcomingFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _apply(modeladmin, request, events, service, message, level=messages.SUCCESS):
+    """Runs `service(event=...)` on each event and reports how many changed: `message(count)`
+    is the ngettext sentence, with a %(count)d."""
+    done = sum(service(event=event) for event in events)
+    modeladmin.message_user(request, message(done) % {"count": done}, level)
+
+
 @admin.action(description=_("Publish the selected events"), permissions=["change"])
 def publish_events(modeladmin, request, queryset):
-    done = sum(services.publish(event=event) for event in queryset)
-    modeladmin.message_user(
+    _apply(
+        modeladmin,
         request,
-        ngettext("%(count)d event published.", "%(count)d events published.", done)
-        % {"count": done},
-        messages.SUCCESS,
+        queryset,
+        services.publish,
+        lambda n: ngettext("%(count)d event published.", "%(count)d events published.", n),
     )
 
 
@@ -671,12 +678,12 @@ def publish_events(modeladmin, request, queryset):
     description=_("Unpublish the selected events (back to draft)"), permissions=["change"]
 )
 def unpublish_events(modeladmin, request, queryset):
-    done = sum(services.unpublish(event=event) for event in queryset)
-    modeladmin.message_user(
+    _apply(
+        modeladmin,
         request,
-        ngettext("%(count)d event unpublished.", "%(count)d events unpublished.", done)
-        % {"count": done},
-        messages.SUCCESS,
+        queryset,
+        services.unpublish,
+        lambda n: ngettext("%(count)d event unpublished.", "%(count)d events unpublished.", n),
     )
 
 
@@ -694,11 +701,12 @@ def _cancel_confirmation(modeladmin, request, events, *, single):
 
 
 def _cancel(modeladmin, request, events):
-    done = sum(services.cancel_event(event=event) for event in events)
-    modeladmin.message_user(
+    _apply(
+        modeladmin,
         request,
-        ngettext("%(count)d event cancelled.", "%(count)d events cancelled.", done)
-        % {"count": done},
+        events,
+        services.cancel_event,
+        lambda n: ngettext("%(count)d event cancelled.", "%(count)d events cancelled.", n),
         messages.WARNING,
     )
 
