@@ -21,7 +21,7 @@ PYTHON ?= $(shell for c in python3.12 python3.13 python3.14 python3 python \
 help:
 	@echo "make run    serve http://127.0.0.1:8000/ with a Celery worker and beat (embedded defaults)"
 	@echo "make test   run the test suite"
-	@echo "make lint   ruff check + format check + migrations check"
+	@echo "make lint   ruff check + format check + type check (mypy) + migrations check"
 	@echo "make bench-http / make bench-fanout   the benchmarks (PostgreSQL + Redis; BENCH_ARGS=...)"
 
 $(STAMP): requirements.lock
@@ -71,6 +71,7 @@ bench-fanout: setup
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(PY) manage.py makemigrations --check --dry-run
 
 format: $(STAMP)

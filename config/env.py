@@ -6,6 +6,9 @@ message instead of silently falling back to a laptop default in production.
 
 import os
 import re
+from collections.abc import Collection, Iterable, Mapping
+from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -14,11 +17,11 @@ TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off", ""}
 
 
-def env_str(name, default=""):
+def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
-def env_bool(name, default):
+def env_bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None:
         return default
@@ -32,7 +35,7 @@ def env_bool(name, default):
     )
 
 
-def env_int(name, default, *, minimum=None):
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -45,14 +48,14 @@ def env_int(name, default, *, minimum=None):
     return value
 
 
-def env_list(name, default):
+def env_list(name: str, default: Iterable[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-def env_url(name, default, *, schemes):
+def env_url(name: str, default: str, *, schemes: Collection[str]) -> str:
     """A URL whose scheme must be one of `schemes`; returns the raw string."""
     raw = os.environ.get(name, default)
     scheme = raw.split(":", 1)[0].lower() if ":" in raw else ""
@@ -62,7 +65,7 @@ def env_url(name, default, *, schemes):
     return raw
 
 
-def env_addr(name, default):
+def env_addr(name: str, default: str) -> str:
     """The address `make run` serves, as runserver takes it: `host:port` or a port alone.
     Returns `host:port`."""
     raw = os.environ.get(name, default).strip()
@@ -74,7 +77,7 @@ def env_addr(name, default):
     return f"{match[1] or '127.0.0.1'}:{match[2]}"
 
 
-def local_url(addr):
+def local_url(addr: str) -> str:
     """http://host:port for an address from env_addr; a wildcard (0.0.0.0, [::]) is not a
     host a link can name, so links use the loopback address instead."""
     host, port = addr.rsplit(":", 1)
@@ -83,7 +86,7 @@ def local_url(addr):
     return f"http://{host}:{port}"
 
 
-def parse_database_url(name, url, *, base_dir):
+def parse_database_url(name: str, url: str, *, base_dir: Path) -> dict[str, Any]:
     """DATABASE_URL -> a DATABASES['default'] dict (sqlite:///path or postgres://...)."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
@@ -138,11 +141,16 @@ ESPS = {
 }
 
 
-def _esp(name, url):
+def _esp(name: str, url: str) -> str | None:
     """The ESP of an anymail://<esp> URL (checked against ESPS), or None for other schemes."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() != "anymail":
+    if urlsplit(url).scheme.lower() != "anymail":
         return None
+    return _anymail_esp(name, url)
+
+
+def _anymail_esp(name: str, url: str) -> str:
+    """The ESP an anymail://<esp> URL names; an unknown one stops start-up."""
+    parts = urlsplit(url)
     esp = (parts.hostname or parts.path.strip("/")).lower()
     if esp not in ESPS:
         raise ImproperlyConfigured(
@@ -162,7 +170,7 @@ WEBHOOK_SIGNING_KEYS = {
 }
 
 
-def tracking_webhook_esp(name, url, *, anymail):
+def tracking_webhook_esp(name: str, url: str, *, anymail: Mapping[str, Any]) -> str | None:
     """The ESP whose tracking webhook is mounted (EMAIL_URL=anymail://<esp>), else None.
 
     A bounce report stops mail to a registrant, so the webhook must prove it comes from the
@@ -191,7 +199,7 @@ def tracking_webhook_esp(name, url, *, anymail):
     )
 
 
-def parse_email_url(name, url, *, base_dir):
+def parse_email_url(name: str, url: str, *, base_dir: Path) -> dict[str, Any]:
     """EMAIL_URL -> a MAILERS['default'] dict.
 
     smtp://user:pass@host:port (smtp+tls:// for STARTTLS, smtps:// for implicit TLS),
@@ -228,7 +236,7 @@ def parse_email_url(name, url, *, base_dir):
     if scheme == "locmem":
         return {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
     if scheme == "anymail":
-        return {"BACKEND": ESPS[_esp(name, url)]}
+        return {"BACKEND": ESPS[_anymail_esp(name, url)]}
     raise ImproperlyConfigured(
         f"{name}={url!r}: unsupported scheme {scheme!r} "
         "(use smtp://, smtp+tls://, smtps://, file:///path, files:, console:, anymail://ESP)."

@@ -1,7 +1,8 @@
 from django.conf import settings
+from django.http import HttpRequest
 
 
-def client_ip(request):
+def client_ip(request: HttpRequest) -> str:
     """The client's address, for the per-IP limits on the registration form and the organiser
     login.
 

@@ -11,7 +11,7 @@ SECRET_IN_URL = re.compile(
 )
 
 
-def redact(value):
+def redact[T](value: T) -> T | str:
     """`value` with every token in a URL replaced by [redacted]; anything else unchanged."""
     if not isinstance(value, str) or ("/r/" not in value and "=" not in value):
         return value
@@ -21,7 +21,7 @@ def redact(value):
 class RedactTokens(logging.Filter):
     """Rewrites a record's message with the tokens redacted (e.g. Django's "Not Found: /en/r/…")."""
 
-    def filter(self, record):
+    def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         redacted = redact(message)
         if redacted != message:

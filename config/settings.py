@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "events",
     "registration",
     "notifications",
+    "config",  # the project-wide commands: serve, compile_translations, ensure_organiser
 ]
 
 MIDDLEWARE = [
@@ -235,7 +236,8 @@ LOGIN_REDIRECT_URL = "admin:index"
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en"
-# The six official UN languages.
+# The six official UN languages: also the choices for emails and interpretation
+# (events/languages.py).
 LANGUAGES = [
     ("ar", _("Arabic")),
     ("zh-hans", _("Chinese")),
@@ -294,7 +296,7 @@ if BEHIND_PROXY:
 # is the PROXY_HOPS-th from the right (config/http.py). Read only with DJANGO_BEHIND_PROXY.
 PROXY_HOPS = env_int("DJANGO_PROXY_HOPS", 1, minimum=1)
 # No page uses these browser features: deny them to the page and to anything it might embed.
-PERMISSIONS_POLICY = {
+PERMISSIONS_POLICY: dict[str, list[str]] = {
     feature: []
     for feature in [
         "accelerometer",

@@ -20,8 +20,10 @@ import copy
 import difflib
 import uuid
 import zoneinfo
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import PurePath
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -33,6 +35,8 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Count, Q
+from django.forms.models import ModelFormMetaclass
+from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -53,12 +57,12 @@ from events.languages import UN_LANGUAGES
 from events.models import AgendaItem, Document, Event, Speaker
 from events.zones import canonical_zone, offered_zones, zone_names
 
-event_admin_panels = []
-change_notice_counters = []
-_extra_actions = []
+event_admin_panels: list[Callable[[HttpRequest, Event], str]] = []
+change_notice_counters: list[Callable[..., int]] = []
+_extra_actions: list[Callable[..., Any]] = []
 
 
-def register_event_action(func):
+def register_event_action[F: Callable[..., Any]](func: F) -> F:
     """Add an admin action to the Event changelist; returns func, so it works as a decorator."""
     if func not in _extra_actions:
         _extra_actions.append(func)
@@ -137,19 +141,27 @@ class TranslationsFormMixin:
         super()._post_clean()
 
 
-def translation_fieldsets(model):
+def translation_fieldsets(model, *, per_language=True):
+    """The collapsed fieldsets of `model`'s translation fields: one per language, or one for
+    all five (an inline, where each row repeats them)."""
+    if per_language:
+        groups = [(name, [code]) for code, name in OTHER_LANGUAGES]
+    else:
+        groups = [(_("Translations"), [code for code, _name in OTHER_LANGUAGES])]
     return [
         (
-            name,
+            title,
             {
                 "classes": ["collapse"],
                 "description": _("Optional. Where a field is blank the English text is shown."),
                 "fields": [
-                    translation_field_name(field, code) for field in model.translatable_fields
+                    translation_field_name(field, code)
+                    for code in codes
+                    for field in model.translatable_fields
                 ],
             },
         )
-        for code, name in OTHER_LANGUAGES
+        for title, codes in groups
     ]
 
 
@@ -271,7 +283,9 @@ def _date_help(formats):
     return gettext("Dates like %(examples)s.") % {"examples": date_examples(formats)}
 
 
-EventFormBase = type(forms.ModelForm)(
+# Made by the metaclass, as a class statement would, because the translation fields differ per
+# model; `Any` for the type checker, which cannot see fields added at run time.
+EventFormBase: Any = ModelFormMetaclass(
     "EventFormBase", (TranslationsFormMixin, forms.ModelForm), _translation_form_fields(Event)
 )
 
@@ -421,7 +435,7 @@ class EventAdminForm(EventFormBase):
             self.instance.agenda_shift = shift
 
 
-AgendaFormBase = type(forms.ModelForm)(
+AgendaFormBase: Any = ModelFormMetaclass(
     "AgendaFormBase", (TranslationsFormMixin, forms.ModelForm), _translation_form_fields(AgendaItem)
 )
 
@@ -515,18 +529,7 @@ class AgendaItemInline(admin.StackedInline):
                 ]
             },
         ),
-        (
-            _("Translations"),
-            {
-                "classes": ["collapse"],
-                "description": _("Optional. Where a field is blank the English text is shown."),
-                "fields": [
-                    translation_field_name(field, code)
-                    for code, _name in OTHER_LANGUAGES
-                    for field in AgendaItem.translatable_fields
-                ],
-            },
-        ),
+        *translation_fieldsets(AgendaItem, per_language=False),
     ]
 
     def get_queryset(self, request):
@@ -653,14 +656,21 @@ class UpcomingFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _apply(modeladmin, request, events, service, message, level=messages.SUCCESS):
+    """Runs `service(event=...)` on each event and reports how many changed: `message(count)`
+    is the ngettext sentence, with a %(count)d."""
+    done = sum(service(event=event) for event in events)
+    modeladmin.message_user(request, message(done) % {"count": done}, level)
+
+
 @admin.action(description=_("Publish the selected events"), permissions=["change"])
 def publish_events(modeladmin, request, queryset):
-    done = sum(services.publish(event=event) for event in queryset)
-    modeladmin.message_user(
+    _apply(
+        modeladmin,
         request,
-        ngettext("%(count)d event published.", "%(count)d events published.", done)
-        % {"count": done},
-        messages.SUCCESS,
+        queryset,
+        services.publish,
+        lambda n: ngettext("%(count)d event published.", "%(count)d events published.", n),
     )
 
 
@@ -668,12 +678,12 @@ def publish_events(modeladmin, request, queryset):
     description=_("Unpublish the selected events (back to draft)"), permissions=["change"]
 )
 def unpublish_events(modeladmin, request, queryset):
-    done = sum(services.unpublish(event=event) for event in queryset)
-    modeladmin.message_user(
+    _apply(
+        modeladmin,
         request,
-        ngettext("%(count)d event unpublished.", "%(count)d events unpublished.", done)
-        % {"count": done},
-        messages.SUCCESS,
+        queryset,
+        services.unpublish,
+        lambda n: ngettext("%(count)d event unpublished.", "%(count)d events unpublished.", n),
     )
 
 
@@ -691,11 +701,12 @@ def _cancel_confirmation(modeladmin, request, events, *, single):
 
 
 def _cancel(modeladmin, request, events):
-    done = sum(services.cancel_event(event=event) for event in events)
-    modeladmin.message_user(
+    _apply(
+        modeladmin,
         request,
-        ngettext("%(count)d event cancelled.", "%(count)d events cancelled.", done)
-        % {"count": done},
+        events,
+        services.cancel_event,
+        lambda n: ngettext("%(count)d event cancelled.", "%(count)d events cancelled.", n),
         messages.WARNING,
     )
 

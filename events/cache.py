@@ -42,7 +42,7 @@ STATUS_SECONDS = 30
 
 # slug -> event id, so that a hit reads the page and the snapshot in one cache round trip.
 # A stale entry only costs a second round trip: the page entry carries the id and wins.
-_slug_ids = {}
+_slug_ids: dict[str, int] = {}
 
 
 class RegistrationState:

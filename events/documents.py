@@ -7,9 +7,11 @@ limit is refused with a message the organiser can act on.
 import struct
 import zipfile
 from pathlib import PurePath
+from typing import NoReturn
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
@@ -32,11 +34,11 @@ MEMBER_READ_BYTES = 256
 END_OF_CENTRAL_DIRECTORY = b"PK\x05\x06"
 
 
-def max_upload_bytes():
+def max_upload_bytes() -> int:
     return settings.DOCUMENT_MAX_UPLOAD_MB * 1024 * 1024
 
 
-def _looks_like_pdf(handle):
+def _looks_like_pdf(handle: File) -> bool:
     handle.seek(0)
     head = handle.read(1024)
     if b"%PDF-" not in head:
@@ -47,7 +49,7 @@ def _looks_like_pdf(handle):
     return b"%%EOF" in handle.read()
 
 
-def _member_count(handle, size):
+def _member_count(handle: File, size: int) -> int | None:
     """The number of members the end-of-central-directory record declares (None: not a zip),
     read before zipfile lists them all."""
     tail = min(size, 22 + 65535)  # the record, then a comment of at most 64 KiB
@@ -59,7 +61,7 @@ def _member_count(handle, size):
     return struct.unpack("<H", data[at + 10 : at + 12])[0]
 
 
-def _refuse_bomb(*, unpacked, size):
+def _refuse_bomb(*, unpacked: int, size: int) -> NoReturn:
     raise ValidationError(
         _(
             "This file would unpack to %(unpacked)s from %(size)s: far more than a document "
@@ -71,7 +73,7 @@ def _refuse_bomb(*, unpacked, size):
     )
 
 
-def _zip_members(handle):
+def _zip_members(handle: File) -> tuple[set[str], bytes] | None:
     """(member names, the first bytes of the ODT `mimetype` member) of a zip-based document, or
     None when it is not one. Raises ValidationError for an archive bomb.
 
@@ -115,7 +117,7 @@ def _zip_members(handle):
     return {info.filename for info in infos}, mimetype
 
 
-def _looks_like_docx(handle):
+def _looks_like_docx(handle: File) -> bool:
     found = _zip_members(handle)
     if found is None:
         return False
@@ -123,7 +125,7 @@ def _looks_like_docx(handle):
     return "[Content_Types].xml" in names and "word/document.xml" in names
 
 
-def _looks_like_odt(handle):
+def _looks_like_odt(handle: File) -> bool:
     found = _zip_members(handle)
     if found is None:
         return False
@@ -134,7 +136,7 @@ def _looks_like_odt(handle):
 CHECKS = {PDF: _looks_like_pdf, DOCX: _looks_like_docx, ODT: _looks_like_odt}
 
 
-def validate_document(file):
+def validate_document(file: File) -> str:
     """Return the content type of an uploaded document, or raise ValidationError.
 
     `file` is any Django File (an upload in the admin, a file on disk in import_event).

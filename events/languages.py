@@ -1,13 +1,9 @@
-"""The six official UN languages: the codes used for interface, emails and interpretation."""
+"""The six official UN languages: the codes used for interface, emails and interpretation.
 
-from django.utils.translation import gettext_lazy as _
+They are the site's languages, so they are defined once, as settings.LANGUAGES.
+"""
 
-UN_LANGUAGES = [
-    ("ar", _("Arabic")),
-    ("zh-hans", _("Chinese")),
-    ("en", _("English")),
-    ("fr", _("French")),
-    ("ru", _("Russian")),
-    ("es", _("Spanish")),
-]
+from django.conf import settings
+
+UN_LANGUAGES = settings.LANGUAGES
 UN_LANGUAGE_CODES = [code for code, _name in UN_LANGUAGES]

@@ -48,7 +48,7 @@ class Translatable(models.Model):
     """
 
     translations = models.JSONField(_("translations"), default=dict, blank=True)
-    translatable_fields = ()
+    translatable_fields: tuple[str, ...] = ()
 
     class Meta:
         abstract = True

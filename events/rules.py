@@ -8,31 +8,39 @@ messages after saving, `import_event` prints them.
 Times in messages are written in the event's own zone, the one the organiser thinks in.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.utils import dateformat, timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from events.zones import known_timezone
 
+if TYPE_CHECKING:  # the models ask these rules from their clean()
+    from events.models import AgendaItem, Event
+
+# What a rule says about a field: a message, or a ValidationError with its parameters.
+FieldErrors = dict[str, str | Promise | ValidationError]
+
 # A meeting link sent closer to the start than this may not be read in time.
 SEND_WARNING_LEAD = timedelta(hours=1)
 
 
-def _local(value, tz):
+def _local(value: datetime, tz: tzinfo) -> datetime:
     return timezone.localtime(value, tz)
 
 
-def format_moment(value, tz):
+def format_moment(value: datetime, tz: tzinfo) -> str:
     """'25 Jun 2027, 12:30 EDT': a time as an organiser reads it, in the event's zone (month
     names in the active language)."""
     local = _local(value, tz)
     return f"{dateformat.format(local, 'j M Y, H:i')} {local.tzname()}"
 
 
-def format_span(starts_at, ends_at, tz):
+def format_span(starts_at: datetime, ends_at: datetime, tz: tzinfo) -> str:
     """'25 Jun 2027, 12:30-14:00 EDT' (with an en dash; the end's date when it differs)."""
     start, end = _local(starts_at, tz), _local(ends_at, tz)
     if start.date() == end.date():
@@ -41,9 +49,9 @@ def format_span(starts_at, ends_at, tz):
     return f"{format_moment(starts_at, tz)} \N{EN DASH} {format_moment(ends_at, tz)}"
 
 
-def event_errors(event):
+def event_errors(event: "Event") -> FieldErrors:
     """{field: message} for every rule the event breaks (empty: it may be saved)."""
-    errors = {}
+    errors: FieldErrors = {}
     starts_at, ends_at = event.starts_at, event.ends_at
     timed = starts_at is not None and ends_at is not None
     tz = event.tz if timed and _known_zone(event) else timezone.get_current_timezone()
@@ -72,9 +80,9 @@ def event_errors(event):
     return errors
 
 
-def event_warnings(event):
+def event_warnings(event: "Event") -> list[tuple[str, str]]:
     """What is allowed but probably a mistake: [(field, sentence for the organiser)]."""
-    warnings = []
+    warnings: list[tuple[str, str]] = []
     if event.starts_at is None or event.meeting_link_send_at is None or not _known_zone(event):
         return warnings
     send_at, starts_at = event.meeting_link_send_at, event.starts_at
@@ -93,9 +101,9 @@ def event_warnings(event):
     return warnings
 
 
-def agenda_item_errors(item, *, event):
+def agenda_item_errors(item: "AgendaItem", *, event: "Event") -> FieldErrors:
     """{field: message} for an agenda item that does not fit in its event's time."""
-    errors = {}
+    errors: FieldErrors = {}
     if item.starts_at is None or event.starts_at is None or event.ends_at is None:
         return errors
     if item.ends_at is not None and item.ends_at <= item.starts_at:
@@ -111,5 +119,5 @@ def agenda_item_errors(item, *, event):
     return errors
 
 
-def _known_zone(event):
+def _known_zone(event: "Event") -> bool:
     return known_timezone(event.timezone)

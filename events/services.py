@@ -1,6 +1,7 @@
 """State changes of an event. The admin, the import command and tests all call these."""
 
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -16,11 +17,11 @@ ANNOUNCED_FIELDS = frozenset({"starts_at", "ends_at", "timezone", "meeting_url",
 TIME_FIELDS = frozenset({"starts_at", "ends_at", "timezone"})
 
 
-def _after_commit_bump(event):
+def _after_commit_bump(event: Event) -> None:
     transaction.on_commit(lambda: event_cache.bump_event(event.pk))
 
 
-def _move(event, *, source, target):
+def _move(event: Event, *, source: str, target: str) -> bool:
     """Moves `event` from status `source` to `target` under its row lock. Returns True when
     it moved (False: it was not in `source`, nothing to do)."""
     with transaction.atomic():
@@ -33,17 +34,17 @@ def _move(event, *, source, target):
     return True
 
 
-def publish(*, event):
+def publish(*, event: Event) -> bool:
     """Make a draft public. Returns True when the status changed (False: nothing to do)."""
     return _move(event, source=Event.Status.DRAFT, target=Event.Status.PUBLISHED)
 
 
-def unpublish(*, event):
+def unpublish(*, event: Event) -> bool:
     """Take a published event back to draft (hidden from the public). Registrations stay."""
     return _move(event, source=Event.Status.PUBLISHED, target=Event.Status.DRAFT)
 
 
-def cancel_event(*, event):
+def cancel_event(*, event: Event) -> bool:
     """Cancel an event; when it was published, announce it (once) to the other apps.
 
     Safe to run twice: an already cancelled event is left alone and nothing is sent again.
@@ -64,7 +65,7 @@ def cancel_event(*, event):
     return True
 
 
-def _time_change_pending(event, *, now):
+def _time_change_pending(event: Event, *, now: datetime) -> bool:
     """True while the last change of date or time has not been announced yet (the notices
     wait EVENT_CHANGE_NOTICE_DELAY_MINUTES after the last edit): registrants still know the
     time from before it."""
@@ -78,7 +79,7 @@ def _time_change_pending(event, *, now):
     )
 
 
-def save_event(*, event, changed_fields):
+def save_event(*, event: Event, changed_fields: Iterable[str]) -> set[str]:
     """Save an organiser's edit; when a published event's time or meeting link changed, bump
     its sequence and announce `event_changed` in the same transaction.
 
@@ -87,6 +88,7 @@ def save_event(*, event, changed_fields):
     """
     with transaction.atomic():
         changes = set(changed_fields) & ANNOUNCED_FIELDS
+        stored: Event | None = None
         if event.pk and changes:
             stored = Event.objects.select_for_update().filter(pk=event.pk).first()
             if stored is None:
@@ -97,7 +99,8 @@ def save_event(*, event, changed_fields):
             changes = set()
         if changes:
             now = timezone.now()
-            if changes & TIME_FIELDS and not _time_change_pending(event, now=now):
+            pending = _time_change_pending(event, now=now)
+            if stored is not None and changes & TIME_FIELDS and not pending:
                 event.previous_starts_at = stored.starts_at
                 event.previous_ends_at = stored.ends_at
                 event.previous_timezone = stored.timezone

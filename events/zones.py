@@ -3,6 +3,7 @@
 import functools
 import zoneinfo
 from datetime import datetime
+from typing import Any
 
 from django.utils import timezone
 
@@ -23,21 +24,21 @@ COMMON_ZONES = [
 
 
 @functools.cache
-def zone_names():
+def zone_names() -> frozenset[str]:
     """Every IANA zone name this system knows (read from disk once per process)."""
     return frozenset(zoneinfo.available_timezones())
 
 
-def known_timezone(name):
+def known_timezone(name: Any) -> bool:
     return isinstance(name, str) and name in zone_names()
 
 
 @functools.cache
-def _by_lower_case():
+def _by_lower_case() -> dict[str, str]:
     return {name.lower(): name for name in zone_names()}
 
 
-def canonical_zone(typed):
+def canonical_zone(typed: Any) -> str | None:
     """The IANA spelling of a zone typed in any case ("europe/zurich"), or None."""
     if not isinstance(typed, str):
         return None
@@ -45,21 +46,23 @@ def canonical_zone(typed):
 
 
 @functools.cache
-def _zone(name):
+def _zone(name: str) -> zoneinfo.ZoneInfo:
     # ZoneInfo keeps only a few zones strongly; listing all 600 would re-read them from disk.
     return zoneinfo.ZoneInfo(name)
 
 
-def utc_offset(name, at=None):
+def utc_offset(name: str, at: datetime | None = None) -> tuple[str, int]:
     """The zone's UTC offset at `at` (now), as "+02:00", and in seconds."""
     moment = timezone.localtime(at or timezone.now(), _zone(name))
-    seconds = int(moment.utcoffset().total_seconds())
+    offset = moment.utcoffset()
+    assert offset is not None  # aware: it has a zone
+    seconds = int(offset.total_seconds())
     sign = "+" if seconds >= 0 else "-"
     hours, minutes = divmod(abs(seconds) // 60, 60)
     return f"{sign}{hours:02d}:{minutes:02d}", seconds
 
 
-def offered_zones(at=None):
+def offered_zones(at: datetime | None = None) -> list[tuple[str, str, int]]:
     """[(name, "+02:00", seconds)]: the common zones first, then all others by name."""
     at = at or datetime.now(tz=zoneinfo.ZoneInfo("UTC"))
     rest = sorted(zone_names() - set(COMMON_ZONES))

@@ -22,7 +22,7 @@ INVISIBLE_MESSAGE = _(
 )
 
 
-def _hidden(char):
+def _hidden(char: str) -> bool:
     # Controls, format characters (soft hyphen, zero-width space, bidi controls) and every
     # space but the ordinary one, which a person sees and gets the usual message for.
     category = unicodedata.category(char)

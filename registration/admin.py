@@ -27,7 +27,7 @@ from registration import services
 from registration.addresses import canonical_email_or_none
 from registration.countries import country_name
 from registration.forms import TEXT_VALIDATORS, CountryField
-from registration.models import Registration
+from registration.models import PROFILE_FIELDS, Registration
 
 Status = Registration.Status
 
@@ -243,16 +243,7 @@ class RegistrationAdminForm(forms.ModelForm):
 
     class Meta:
         model = Registration
-        fields = (
-            "name",
-            "organisation",
-            "job_title",
-            "country",
-            "affiliation",
-            "preferred_language",
-            "interpretation_language",
-            "timezone",
-        )
+        fields = services.UPDATABLE_FIELDS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -303,13 +294,7 @@ class RegistrationAdmin(admin.ModelAdmin):
         "status",
         "name",
         "email",
-        "organisation",
-        "job_title",
-        "country",
-        "affiliation",
-        "preferred_language",
-        "interpretation_language",
-        "timezone",
+        *PROFILE_FIELDS,
         "consent_at",
         "created_at",
         "confirmed_at",

@@ -30,7 +30,7 @@ BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u206
 BLANK_GRAPHICS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
-def validate_single_line(value):
+def validate_single_line(value: str) -> None:
     if any(unicodedata.category(char) in FORBIDDEN_CATEGORIES for char in value):
         raise ValidationError(
             _("Use a single line of ordinary text, without line breaks or control characters."),
@@ -52,7 +52,7 @@ def _is_visible(char):
     return unicodedata.category(char)[0] in "LNPS" and char not in BLANK_GRAPHICS
 
 
-def validate_visible(value):
+def validate_visible(value: str) -> None:
     if value and not any(_is_visible(char) for char in value):
         raise ValidationError(
             _("Enter visible letters or digits, not only spaces or invisible characters."),
@@ -201,19 +201,9 @@ class RegistrationForm(DetailsForm):
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
 
-    field_order = [
-        "name",
-        "email",
-        "organisation",
-        "job_title",
-        "country",
-        "affiliation",
-        "preferred_language",
-        "interpretation_language",
-        "timezone",
-        "consent",
-        "website",
-    ]
+    # The email address right after the name; the other fields follow in the order they are
+    # declared (that of registration.models.PROFILE_FIELDS), then consent and the honeypot.
+    field_order = ["name", "email"]
 
     @cached_property
     def helper(self):
@@ -228,11 +218,6 @@ class RegistrationForm(DetailsForm):
             Submit("submit", _("Register"), css_class="btn-lg"),
         )
         return helper
-
-    @property
-    def is_spam(self):
-        """True when the honeypot was filled: answer as usual, store nothing."""
-        return bool(self.data.get("website", "").strip())
 
     def clean_email(self):
         return canonical_email(self.cleaned_data["email"])

@@ -3,6 +3,7 @@ import secrets
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower, Trim
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -19,6 +20,19 @@ def new_token():
     """A manage-link token (256 bits) and the hash that is all we store of it."""
     token = secrets.token_urlsafe(32)
     return token, hash_token(token)
+
+
+# What a registrant tells about themselves besides their name and email address, in the order
+# the sign-up form asks: the form, the manage page, the admin and the services use this list.
+PROFILE_FIELDS = (
+    "organisation",
+    "job_title",
+    "country",
+    "affiliation",
+    "preferred_language",
+    "interpretation_language",
+    "timezone",
+)
 
 
 class Registration(models.Model):
@@ -81,7 +95,7 @@ class Registration(models.Model):
                 name="registration_one_active_per_event_email",
             ),
             models.CheckConstraint(
-                condition=Q(email=models.functions.Lower(models.functions.Trim("email"))),
+                condition=Q(email=Lower(Trim("email"))),
                 name="registration_email_normalised",
             ),
         ]

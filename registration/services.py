@@ -7,8 +7,10 @@ registration/signals.py), so the outbox row and the change commit together.
 
 import hmac
 import re
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -26,12 +28,19 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from events import cache as event_cache
 from events.models import Event
 from registration.addresses import canonical_email
-from registration.models import ManageToken, Registration, hash_token, new_token
+from registration.models import (
+    PROFILE_FIELDS,
+    ManageToken,
+    Registration,
+    hash_token,
+    new_token,
+)
 from registration.signals import registration_changed
 
 Status = Registration.Status
@@ -41,17 +50,8 @@ Status = Registration.Status
 RESEND_INTERVAL = timedelta(minutes=10)
 # What secrets.token_urlsafe(32) produces; anything else is not worth a database lookup.
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")
-# The fields a registrant may change through the manage link.
-UPDATABLE_FIELDS = (
-    "name",
-    "organisation",
-    "job_title",
-    "country",
-    "affiliation",
-    "preferred_language",
-    "interpretation_language",
-    "timezone",
-)
+# The fields a registrant may change through the manage link (and an organiser in the admin).
+UPDATABLE_FIELDS = ("name", *PROFILE_FIELDS)
 # Who is next on the waiting list: the longest-waiting first.
 WAITLIST_ORDER = ("created_at", "pk")
 OPTIONAL_FIELDS = ("organisation", "job_title", "country", "interpretation_language", "timezone")
@@ -60,7 +60,7 @@ OPTIONAL_FIELDS = ("organisation", "job_title", "country", "interpretation_langu
 class RegistrationError(Exception):
     """A change the current state does not allow; `message` is safe to show the user."""
 
-    def __init__(self, message):
+    def __init__(self, message: str | Promise) -> None:
         super().__init__(str(message))
         self.message = message
 
@@ -82,14 +82,14 @@ class Unavailable(RegistrationError):
         FULL: _("This event is full and has no waiting list."),
     }
 
-    def __init__(self, reason, *, event):
+    def __init__(self, reason: str, *, event: Event) -> None:
         super().__init__(self.MESSAGES[reason])
         self.reason = reason
         self.event = event
 
 
 class NoSeatLeft(RegistrationError):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(_("There is no seat left: raise the capacity or cancel someone first."))
 
 
@@ -106,7 +106,7 @@ class RegistrationResult:
     token: str | None = None
 
 
-def unavailable_reason(event, *, now=None):
+def unavailable_reason(event: Event, *, now: datetime | None = None) -> str | None:
     """Why `event` takes no registration at `now` (seats aside), or None when it does."""
     now = now or timezone.now()
     if event.status == Event.Status.CANCELLED:
@@ -120,7 +120,7 @@ def unavailable_reason(event, *, now=None):
     return None
 
 
-def seats_left(event):
+def seats_left(event: Event) -> int | None:
     """Free seats (None: unlimited). Exact only while the caller holds the event lock."""
     if event.capacity is None:
         return None
@@ -128,7 +128,9 @@ def seats_left(event):
     return max(event.capacity - taken, 0)
 
 
-def register(*, event, data, ip=None, locked=False, issue_token=True):
+def register(
+    *, event: Event, data: Mapping[str, Any], locked: bool = False, issue_token: bool = True
+) -> RegistrationResult:
     """Safe under any number of concurrent calls: capacity is never exceeded and one email
     gets one active registration; a duplicate re-sends the confirmation (rate limited).
 
@@ -150,6 +152,7 @@ def register(*, event, data, ip=None, locked=False, issue_token=True):
         reason = unavailable_reason(event, now=now)
         if reason:
             raise Unavailable(reason, event=event)
+        status: Status | None
         if event.approval == Event.Approval.ORGANISER:
             status = Status.PENDING_APPROVAL
             # Nobody can be approved into a full event without a waiting list.
@@ -197,7 +200,7 @@ def register(*, event, data, ip=None, locked=False, issue_token=True):
     return RegistrationResult(registration, created=True, token=token)
 
 
-def cancel(*, registration):
+def cancel(*, registration: Registration) -> Registration:
     """Safe to run twice: a cancelled registration stays cancelled, and a freed seat goes
     to the first person on the waiting list."""
     with transaction.atomic():
@@ -212,7 +215,7 @@ def cancel(*, registration):
     return registration
 
 
-def approve(*, registration):
+def approve(*, registration: Registration) -> Registration:
     """Confirmed when a seat is free, else waitlisted; NoSeatLeft when full and no list."""
     with transaction.atomic():
         event = _lock(registration)
@@ -225,7 +228,7 @@ def approve(*, registration):
     return registration
 
 
-def reject(*, registration, message=""):
+def reject(*, registration: Registration, message: str = "") -> Registration:
     """Rejected, with the organiser's optional note passed on to the person; a freed seat
     goes to the waiting list."""
     with transaction.atomic():
@@ -243,7 +246,7 @@ def reject(*, registration, message=""):
     return registration
 
 
-def promote(*, registration):
+def promote(*, registration: Registration) -> Registration:
     """Waiting list -> confirmed, only into a free seat (NoSeatLeft otherwise)."""
     with transaction.atomic():
         event = _lock(registration)
@@ -255,7 +258,7 @@ def promote(*, registration):
     return registration
 
 
-def promote_next(*, event):
+def promote_next(*, event: Event) -> Registration | None:
     """Confirms the longest-waiting person if a seat is free; returns them, or None."""
     with transaction.atomic():
         event = Event.objects.select_for_update().get(pk=event.pk)
@@ -274,7 +277,7 @@ def promote_next(*, event):
     return registration
 
 
-def waitlist_position():
+def waitlist_position() -> Case:
     """An expression for annotate(): a waitlisted registration's place in the queue
     promote_next serves (1 = next), None for every other status. One indexed count per row,
     inside the same query (registration_queue_idx)."""
@@ -296,7 +299,7 @@ def waitlist_position():
     )
 
 
-def update_details(*, registration, data):
+def update_details(*, registration: Registration, data: Mapping[str, Any]) -> Registration:
     """Changes what the person may change themselves (UPDATABLE_FIELDS); the rest stays."""
     changed = [
         field
@@ -310,7 +313,7 @@ def update_details(*, registration, data):
     return registration
 
 
-def resend_confirmation(*, registration):
+def resend_confirmation(*, registration: Registration) -> Registration:
     """Queues the confirmation again (an organiser's request: not rate limited)."""
     with transaction.atomic():
         _lock(registration)
@@ -320,12 +323,12 @@ def resend_confirmation(*, registration):
     return registration
 
 
-def issue_manage_token(*, registration):
+def issue_manage_token(*, registration: Registration) -> str:
     """A new working manage link for `registration`; earlier ones keep working."""
     return issue_manage_tokens(registrations=[registration])[registration.pk]
 
 
-def issue_manage_tokens(*, registrations):
+def issue_manage_tokens(*, registrations: Iterable[Registration]) -> dict[int, str]:
     """issue_manage_token for many registrations in one INSERT: {registration pk: token}."""
     tokens, rows = {}, []
     for registration in registrations:
@@ -336,13 +339,13 @@ def issue_manage_tokens(*, registrations):
     return tokens
 
 
-def withdraw_manage_tokens(*, tokens):
+def withdraw_manage_tokens(*, tokens: Collection[str]) -> None:
     """Forgets tokens that were issued but never sent to anyone."""
     if tokens:
         ManageToken.objects.filter(token_hash__in=[hash_token(t) for t in tokens]).delete()
 
 
-def registration_for_token(token):
+def registration_for_token(token: object) -> Registration | None:
     """The registration a manage-link token opens, or None (unknown, malformed, erased)."""
     if not isinstance(token, str) or not TOKEN_RE.fullmatch(token):
         return None
@@ -360,7 +363,7 @@ def registration_for_token(token):
     return found.registration
 
 
-def purge_personal_data(*, now, days=None):
+def purge_personal_data(*, now: datetime, days: int | None = None) -> int:
     """Anonymises registrations of events that ended more than `days` ago (default
     settings.PERSONAL_DATA_RETENTION_DAYS): names, emails, organisations, job titles, time
     zones and manage links go; status, affiliation, country and languages stay for the counts.
@@ -389,7 +392,7 @@ def purge_personal_data(*, now, days=None):
         )
 
 
-def _seat_or_queue(event):
+def _seat_or_queue(event: Event) -> Status | None:
     """The status a newcomer gets now: confirmed, waitlisted, or None (full, no list)."""
     left = seats_left(event)
     if left is None or left > 0:
@@ -399,7 +402,7 @@ def _seat_or_queue(event):
     return None
 
 
-def _lock(registration):
+def _lock(registration: Registration) -> Event:
     """Locks the event row, then the registration row, and refreshes `registration`."""
     event = Event.objects.select_for_update().get(pk=registration.event_id)
     registration.refresh_from_db(from_queryset=Registration.objects.select_for_update())
@@ -407,7 +410,9 @@ def _lock(registration):
     return event
 
 
-def _set_status(registration, status, *, old_status, message=""):
+def _set_status(
+    registration: Registration, status: str, *, old_status: str | None, message: str = ""
+) -> None:
     registration.status = status
     fields = ["status", "cancelled_at", "updated_at"]
     if status == Status.CONFIRMED:
@@ -417,7 +422,13 @@ def _set_status(registration, status, *, old_status, message=""):
     _announce(registration, old_status=old_status, message=message)
 
 
-def _announce(registration, *, old_status, resend=False, message=""):
+def _announce(
+    registration: Registration,
+    *,
+    old_status: str | None,
+    resend: bool = False,
+    message: str = "",
+) -> None:
     if registration.status != old_status and registration.event.capacity is not None:
         # Seats left on the cached event page: re-read on the next view, not in 30 s. (Without
         # a capacity the page shows no count: its snapshot does not change with registrations.)

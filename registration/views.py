@@ -96,7 +96,6 @@ def _register_post(request, slug):
                 services.register(
                     event=event,
                     data=form.cleaned_data,
-                    ip=client_ip(request),
                     locked=True,
                     issue_token=False,
                 )

@@ -7,14 +7,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.core.management import get_commands
 
 ROOT = Path(__file__).resolve().parents[1]
+PROJECT_COMMANDS = ("serve", "compile_translations", "ensure_organiser")
 
 PROBE = """
 import django
 django.setup()
 from django.conf import settings
-from events.management.commands.serve import Command
+from config.management.commands.serve import Command
 from notifications.emails import absolute
 parser = Command().create_parser("manage.py", "serve")
 print(settings.SITE_URL)
@@ -99,3 +101,11 @@ print(len(list((settings.CELERY_BROKER_DIR / "queue").iterdir())))
     assert run.stdout.strip() == "2"  # both batches are in the broker's folder
     assert "No hostname was supplied" not in run.stderr
     assert " WARNING " not in run.stderr
+
+
+def test_project_wide_commands_are_listed_under_the_project_not_events():
+    # `manage.py help` groups commands by app: an operator looks for these under the project.
+    commands = get_commands()
+    assert {name: commands[name] for name in PROJECT_COMMANDS} == dict.fromkeys(
+        PROJECT_COMMANDS, "config"
+    )

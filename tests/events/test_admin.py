@@ -130,6 +130,25 @@ def test_publish_and_cancel_actions(admin_client, event, django_capture_on_commi
     assert client_sees(admin_client, "/en/events/side-event/", "This event has been cancelled.")
 
 
+def test_event_actions_tell_the_organiser_how_many_events_changed(admin_client, event):
+    drafts = [make_event(slug=f"draft-{n}", status=Event.Status.DRAFT) for n in range(2)]
+    selected = [event.pk, *(draft.pk for draft in drafts)]
+
+    def told(action, **extra):
+        response = admin_client.post(
+            "/en/admin/events/event/",
+            {"action": action, "_selected_action": selected, **extra},
+            follow=True,
+        )
+        return [(m.level_tag, str(m)) for m in response.context["messages"]]
+
+    # Only the events whose status changed count: the published one was already published.
+    assert told("publish_events") == [("success", "2 events published.")]
+    assert told("unpublish_events") == [("success", "3 events unpublished.")]
+    assert told("cancel_events", post="yes") == [("warning", "3 events cancelled.")]
+    assert told("publish_events") == [("success", "0 events published.")]
+
+
 def client_sees(client, url, text):
     return text in client.get(url).content.decode()
 
