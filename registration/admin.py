@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from events.languages import UN_LANGUAGES
 from registration import services
 from registration.addresses import canonical_email_or_none
+from registration.availability import free_seats, seats_taken_in
 from registration.countries import country_name
 from registration.forms import TEXT_VALIDATORS, CountryField
 from registration.models import Registration
@@ -497,9 +498,7 @@ def registration_panel(request, event):
         "event": event,
         "statuses": statuses,
         "total": sum(by_status.values()),
-        "seats_left": None
-        if event.capacity is None
-        else max(event.capacity - by_status.get(Status.CONFIRMED, 0), 0),
+        "seats_left": free_seats(capacity=event.capacity, taken=seats_taken_in(by_status)),
         "changelist": f"{changelist}?event__id__exact={event.pk}",
         "signups": _signups_chart(event),
         "by_affiliation": _affiliation_chart(event),

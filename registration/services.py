@@ -8,7 +8,7 @@ registration/signals.py), so the outbox row and the change commit together.
 import hmac
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from events import cache as event_cache
 from events.models import Event
 from registration.addresses import canonical_email
+from registration.availability import State, event_availability, seats_left
 from registration.models import ManageToken, Registration, hash_token, new_token
 from registration.signals import registration_changed
 
@@ -66,13 +67,14 @@ class RegistrationError(Exception):
 
 
 class Unavailable(RegistrationError):
-    """The event takes no registration now. `reason` is one of the constants below."""
+    """The event takes no registration now. `reason` is the State registration.availability
+    found (one of the constants below)."""
 
-    NOT_PUBLISHED = "not_published"
-    CANCELLED = "cancelled"
-    NOT_OPEN = "not_open"
-    CLOSED = "closed"
-    FULL = "full"
+    NOT_PUBLISHED = State.NOT_PUBLISHED
+    CANCELLED = State.CANCELLED
+    NOT_OPEN = State.NOT_YET_OPEN
+    CLOSED = State.CLOSED
+    FULL = State.FULL
 
     MESSAGES = {
         NOT_PUBLISHED: _("This event is not open for registration."),
@@ -106,26 +108,12 @@ class RegistrationResult:
     token: str | None = None
 
 
-def unavailable_reason(event, *, now=None):
-    """Why `event` takes no registration at `now` (seats aside), or None when it does."""
-    now = now or timezone.now()
-    if event.status == Event.Status.CANCELLED:
-        return Unavailable.CANCELLED
-    if event.status != Event.Status.PUBLISHED:
-        return Unavailable.NOT_PUBLISHED
-    if event.registration_opens_at and now < event.registration_opens_at:
-        return Unavailable.NOT_OPEN
-    if now >= event.effective_registration_closes_at:
-        return Unavailable.CLOSED
-    return None
-
-
-def seats_left(event):
-    """Free seats (None: unlimited). Exact only while the caller holds the event lock."""
-    if event.capacity is None:
-        return None
-    taken = Registration.objects.filter(event=event, status=Status.CONFIRMED).count()
-    return max(event.capacity - taken, 0)
+def unavailable_reason(event: Event, *, now: datetime | None = None) -> State | None:
+    """Why `event` refuses a sign-up now (an Unavailable reason), or None when it takes one:
+    a seat, a place on the waiting list or a pending approval. Counts its seats when that
+    decides it; exact only under the event's row lock."""
+    found = event_availability(event, now=now)
+    return None if found.accepts_newcomers else found.state
 
 
 def register(*, event, data, ip=None, locked=False, issue_token=True):
@@ -147,18 +135,15 @@ def register(*, event, data, ip=None, locked=False, issue_token=True):
     with transaction.atomic(savepoint=not locked):
         if not locked:
             event = Event.objects.select_for_update().get(pk=event.pk)
-        reason = unavailable_reason(event, now=now)
-        if reason:
-            raise Unavailable(reason, event=event)
+        found = event_availability(event, now=now)
+        if not found.accepts_newcomers:
+            raise Unavailable(found.state, event=event)
         if event.approval == Event.Approval.ORGANISER:
             status = Status.PENDING_APPROVAL
-            # Nobody can be approved into a full event without a waiting list.
-            if not event.waitlist_enabled and seats_left(event) == 0:
-                raise Unavailable(Unavailable.FULL, event=event)
+        elif found.has_free_seat:
+            status = Status.CONFIRMED
         else:
-            status = _seat_or_queue(event)
-            if status is None:
-                raise Unavailable(Unavailable.FULL, event=event)
+            status = Status.WAITLISTED
 
         registration = Registration(
             event=event,
@@ -390,7 +375,7 @@ def purge_personal_data(*, now, days=None):
 
 
 def _seat_or_queue(event):
-    """The status a newcomer gets now: confirmed, waitlisted, or None (full, no list)."""
+    """The status an approved person gets now: confirmed, waitlisted, or None (full, no list)."""
     left = seats_left(event)
     if left is None or left > 0:
         return Status.CONFIRMED

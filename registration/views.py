@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from config.http import client_ip
 from events.models import Event
 from registration import services
+from registration.availability import event_availability
 from registration.forms import ManageForm, RegistrationForm
 
 RATE_WINDOW_SECONDS = 600
@@ -64,13 +65,14 @@ def register(request, slug):
     if request.method == "POST":
         return _register_post(request, slug)
     event = get_object_or_404(_public_events(), slug=slug)
-    reason = services.unavailable_reason(event)
-    seats = services.seats_left(event)
-    if not reason and seats == 0 and not event.waitlist_enabled:
-        reason = services.Unavailable.FULL
-    if reason:
-        return _unavailable(request, event, reason)
-    context = {"event": event, "form": RegistrationForm(event=event), "seats_left": seats}
+    found = event_availability(event)
+    if not found.accepts_newcomers:
+        return _unavailable(request, event, found.state)
+    context = {
+        "event": event,
+        "form": RegistrationForm(event=event),
+        "seats_left": found.seats_left,
+    }
     return render(request, "registration/register.html", context)
 
 
