@@ -2,6 +2,12 @@
 
 Every state change goes through registration.services, so the person is told (the services
 announce it and notifications writes the message) exactly as when they act themselves.
+
+Extension point for the apps above registration (which registration must not import):
+
+- `register_registration_action(func)`: add an admin action (a normal `@admin.action`
+  function `(modeladmin, request, queryset)`) to the registration list. Call it from your
+  AppConfig.ready().
 """
 
 import csv
@@ -31,6 +37,15 @@ from registration.forms import TEXT_VALIDATORS, CountryField
 from registration.models import Registration
 
 Status = Registration.Status
+_extra_actions = []
+
+
+def register_registration_action(func):
+    """Add an admin action to the registration list; returns func (works as a decorator)."""
+    if func not in _extra_actions:
+        _extra_actions.append(func)
+    return func
+
 
 # --- CSV export -----------------------------------------------------------------------------
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection): =, +,
@@ -291,7 +306,7 @@ class RegistrationAdmin(admin.ModelAdmin):
     # Filtered lists of a large event would otherwise pay an extra COUNT over the whole table.
     show_full_result_count = False
     ordering = ("-created_at", "-pk")
-    actions = [
+    own_actions = [
         approve_registrations,
         reject_registrations,
         promote_registrations,
@@ -299,6 +314,12 @@ class RegistrationAdmin(admin.ModelAdmin):
         cancel_registrations,
         export_registrations,
     ]
+
+    @property
+    def actions(self):
+        # Read on every request, so actions registered by other apps after import appear.
+        return [*self.own_actions, *_extra_actions]
+
     fields = (
         "event",
         "status",
