@@ -6,7 +6,7 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = _("Notifications")
 
-    def ready(self):
+    def ready(self) -> None:
         from events.admin import change_notice_counters, event_admin_panels, register_event_action
         from notifications import handlers  # noqa: F401  (connects the signal receivers)
         from notifications.admin import (

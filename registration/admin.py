@@ -12,14 +12,16 @@ Extension point for the apps above registration (which registration must not imp
 
 import csv
 import unicodedata
+from collections.abc import Callable
 from datetime import UTC, timedelta
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import Count
 from django.db.models.functions import TruncHour
-from django.http import StreamingHttpResponse
+from django.http import HttpRequest, StreamingHttpResponse
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -29,6 +31,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from events.languages import UN_LANGUAGES
+from events.models import Event
 from registration import services
 from registration.addresses import canonical_email_or_none
 from registration.availability import free_seats, seats_taken_in
@@ -40,7 +43,7 @@ Status = Registration.Status
 _extra_actions = []
 
 
-def register_registration_action(func):
+def register_registration_action[F: Callable[..., Any]](func: F) -> F:
     """Add an admin action to the registration list; returns func (works as a decorator)."""
     if func not in _extra_actions:
         _extra_actions.append(func)
@@ -507,7 +510,7 @@ def _affiliation_chart(event):
     return {"rows": rows, "height": len(rows) * 22}
 
 
-def registration_panel(request, event):
+def registration_panel(request: HttpRequest, event: Event) -> str:
     """Counts by status and two small charts, server-rendered SVG (no script): shown on the
     event's change page through events.admin.event_admin_panels. Three queries."""
     by_status = dict(

@@ -6,7 +6,7 @@ class RegistrationConfig(AppConfig):
     name = "registration"
     verbose_name = _("Registration")
 
-    def ready(self):
+    def ready(self) -> None:
         # The event page's status block asks our rule, through the hook events.cache provides.
         from events.cache import set_registration_rule
         from registration.availability import snapshot_annotations, snapshot_availability

@@ -7,8 +7,10 @@ registration/signals.py), so the outbox row and the change commit together.
 
 import hmac
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -108,15 +110,14 @@ class RegistrationResult:
     token: str | None = None
 
 
-def unavailable_reason(event: Event, *, now: datetime | None = None) -> State | None:
-    """Why `event` refuses a sign-up now (an Unavailable reason), or None when it takes one:
-    a seat, a place on the waiting list or a pending approval. Counts its seats when that
-    decides it; exact only under the event's row lock."""
-    found = event_availability(event, now=now)
-    return None if found.accepts_newcomers else found.state
-
-
-def register(*, event, data, ip=None, locked=False, issue_token=True):
+def register(
+    *,
+    event: Event,
+    data: Mapping[str, Any],
+    ip: str | None = None,
+    locked: bool = False,
+    issue_token: bool = True,
+) -> RegistrationResult:
     """Safe under any number of concurrent calls: capacity is never exceeded and one email
     gets one active registration; a duplicate re-sends the confirmation (rate limited).
 
@@ -197,7 +198,7 @@ def cancel(*, registration):
     return registration
 
 
-def approve(*, registration):
+def approve(*, registration: Registration) -> Registration:
     """Confirmed when a seat is free, else waitlisted; NoSeatLeft when full and no list."""
     with transaction.atomic():
         event = _lock(registration)
@@ -228,7 +229,7 @@ def reject(*, registration, message=""):
     return registration
 
 
-def promote(*, registration):
+def promote(*, registration: Registration) -> Registration:
     """Waiting list -> confirmed, only into a free seat (NoSeatLeft otherwise)."""
     with transaction.atomic():
         event = _lock(registration)
@@ -240,7 +241,7 @@ def promote(*, registration):
     return registration
 
 
-def promote_next(*, event):
+def promote_next(*, event: Event) -> Registration | None:
     """Confirms the longest-waiting person if a seat is free; returns them, or None."""
     with transaction.atomic():
         event = Event.objects.select_for_update().get(pk=event.pk)

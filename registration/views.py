@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -61,7 +61,7 @@ def _unavailable(request, event, reason, *, status=200):
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-def register(request, slug):
+def register(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         return _register_post(request, slug)
     event = get_object_or_404(_public_events(), slug=slug)
