@@ -66,9 +66,14 @@ class RegistrationRule(NamedTuple):
     annotations: Callable[[], dict[str, Any]]
     # (snapshot, *, now) -> Availability: the state of registration and the seats left.
     availability: Callable[..., Availability]
+    # The names annotations() returns, read once.
+    count_names: tuple[str, ...]
 
 
 _rule: RegistrationRule | None = None
+# Part of the snapshot's cache key: a snapshot cached with other counts (an older release,
+# another rule) is never read as one of ours.
+_snapshot_kind = "none"
 
 
 def set_registration_rule(
@@ -77,8 +82,10 @@ def set_registration_rule(
     availability: Callable[..., Availability],
 ) -> None:
     """The registration app's rule for the status block (called from its AppConfig.ready())."""
-    global _rule
-    _rule = RegistrationRule(annotations, availability)
+    global _rule, _snapshot_kind
+    names = tuple(annotations())
+    _rule = RegistrationRule(annotations, availability, names)
+    _snapshot_kind = ",".join(names) or "none"
 
 
 def page_seconds():
@@ -90,7 +97,7 @@ def _page_key(slug, language):
 
 
 def _snapshot_key(event_id):
-    return f"events:snapshot:{event_id}"
+    return f"events:snapshot:{_snapshot_kind}:{event_id}"
 
 
 def _stamp(updated_at):
@@ -125,8 +132,8 @@ def with_registration_counts(queryset: QuerySet[Event]) -> QuerySet[Event]:
     return queryset.annotate(**_rule.annotations())
 
 
-def _count_names() -> list[str]:
-    return [] if _rule is None else list(_rule.annotations())
+def _count_names() -> tuple[str, ...]:
+    return () if _rule is None else _rule.count_names
 
 
 def _from_row(row):
