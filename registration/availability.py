@@ -8,7 +8,8 @@ sits below registration and must not know our model or our statuses.
 
 - SEAT_STATUSES says which registrations take a seat; `seats_taken_expression()` and
   `count_seats_taken()` count them (in the event's own query, or under the event's lock).
-- `availability()` decides the State and the seats left from an event's facts and that count.
+- `availability()` decides the State and the seats left from an event's facts and that count;
+  `place_for()` what a person let in gets: a seat, the waiting list, or nothing.
 
 A new status (a verification hold, an invitation) that takes a seat goes into SEAT_STATUSES;
 a new reason to refuse goes into `availability()`. Nothing else decides either.
@@ -61,10 +62,6 @@ class Availability:
         """A sign-up now gets a seat, a place on the waiting list or a pending approval."""
         return self.state == State.OPEN or (self.state == State.FULL and self.waitlist)
 
-    @property
-    def has_free_seat(self) -> bool:
-        return self.seats_left is None or self.seats_left > 0
-
 
 def availability(
     *,
@@ -92,6 +89,16 @@ def availability(
         return Availability(State.CLOSED, None, waitlist)
     left = free_seats(capacity=capacity, taken=None if capacity is None else seats_taken())
     return Availability(State.FULL if left == 0 else State.OPEN, left, waitlist)
+
+
+def place_for(*, seats_left: int | None, waitlist: bool) -> str | None:
+    """The status of a person let in now (signed up, or approved by the organisers): a seat
+    while one is free, else the waiting list if the event keeps one, else None (no place)."""
+    if seats_left is None or seats_left > 0:
+        return Registration.Status.CONFIRMED
+    if waitlist:
+        return Registration.Status.WAITLISTED
+    return None
 
 
 def free_seats(*, capacity: int | None, taken: int | None) -> int | None:

@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from events import cache as event_cache
 from events.models import Event
 from registration.addresses import canonical_email
-from registration.availability import State, event_availability, seats_left
+from registration.availability import State, event_availability, place_for, seats_left
 from registration.models import ManageToken, Registration, hash_token, new_token
 from registration.signals import registration_changed
 
@@ -141,10 +141,8 @@ def register(
             raise Unavailable(found.state, event=event)
         if event.approval == Event.Approval.ORGANISER:
             status = Status.PENDING_APPROVAL
-        elif found.has_free_seat:
-            status = Status.CONFIRMED
         else:
-            status = Status.WAITLISTED
+            status = place_for(seats_left=found.seats_left, waitlist=found.waitlist)
 
         registration = Registration(
             event=event,
@@ -204,7 +202,7 @@ def approve(*, registration: Registration) -> Registration:
         event = _lock(registration)
         if registration.status not in (Status.PENDING_APPROVAL, Status.REJECTED):
             raise NotAllowed(_("Only registrations awaiting approval or rejected can be approved."))
-        status = _seat_or_queue(event)
+        status = place_for(seats_left=seats_left(event), waitlist=event.waitlist_enabled)
         if status is None:
             raise NoSeatLeft()
         _set_status(registration, status, old_status=registration.status)
@@ -373,16 +371,6 @@ def purge_personal_data(*, now, days=None):
             anonymised_at=now,
             updated_at=now,
         )
-
-
-def _seat_or_queue(event):
-    """The status an approved person gets now: confirmed, waitlisted, or None (full, no list)."""
-    left = seats_left(event)
-    if left is None or left > 0:
-        return Status.CONFIRMED
-    if event.waitlist_enabled:
-        return Status.WAITLISTED
-    return None
 
 
 def _lock(registration):

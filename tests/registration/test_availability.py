@@ -17,6 +17,7 @@ from registration.availability import (
     State,
     availability,
     event_availability,
+    place_for,
     snapshot_availability,
 )
 from registration.models import Registration
@@ -101,6 +102,19 @@ def test_only_not_yet_open_says_when_registration_opens():
 )
 def test_a_full_event_takes_newcomers_only_onto_its_waiting_list(facts, accepts):
     assert decide(**facts).accepts_newcomers is accepts
+
+
+@pytest.mark.parametrize(
+    ("seats_left", "waitlist", "place"),
+    [
+        (None, False, Status.CONFIRMED),
+        (1, False, Status.CONFIRMED),
+        (0, True, Status.WAITLISTED),
+        (0, False, None),
+    ],
+)
+def test_a_person_let_in_gets_a_seat_then_the_waiting_list(seats_left, waitlist, place):
+    assert place_for(seats_left=seats_left, waitlist=waitlist) == place
 
 
 def test_a_draft_preview_shows_the_state_it_will_have_once_published(make_event):
