@@ -1046,11 +1046,4 @@ class SpeakerAdmin(admin.ModelAdmin):
         return obj.event_total
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        # A speaker appears on several event pages: mark those events edited.
-        event_ids = list(
-            Event.objects.filter(agenda_items__speakers=obj).values_list("pk", flat=True).distinct()
-        )
-        Event.objects.filter(pk__in=event_ids).update(updated_at=timezone.now())
-        for event_id in event_ids:
-            transaction.on_commit(lambda event_id=event_id: event_cache.bump_event(event_id))
+        services.save_speaker(speaker=obj)

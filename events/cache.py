@@ -6,10 +6,15 @@ page is cached in two parts with different lifetimes:
 - the rendered page (agenda, documents, description: the expensive part) per
   (slug, language), stamped with the event's `updated_at`. It only changes when an organiser
   edits the event, so it lives long (settings.EVENT_PAGE_CACHE_SECONDS);
-- a registration *snapshot* per event: the few fields and the confirmed count that decide
+- a registration *snapshot* per event: the few fields and the counts that decide
   "open / not yet open / closed / full / cancelled" and the seats left, read in ONE query
   and kept a few seconds (STATUS_SECONDS). The status block is rendered from it on every
   request (small, memoised) and put into the cached page where a marker stands.
+
+The registration app sits above events and owns that rule: it registers it here with
+`set_registration_rule()` from its AppConfig.ready() (the counts to annotate the snapshot's
+query with, and the function that reads the state from a snapshot). Without a rule the page
+has no status block.
 
 The registration app calls `bump_event(event_id)` after a registration changes state, so
 seats left are exact on the next request; edits of the event bump it too, and the snapshot
@@ -24,11 +29,13 @@ messages cookie use it (their page has no per-person content); everyone else get
 """
 
 import functools
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, NamedTuple, Protocol
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Case, Count, IntegerField, OuterRef, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 from django.middleware.csp import get_nonce
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
@@ -45,14 +52,48 @@ STATUS_SECONDS = 30
 _slug_ids: dict[str, int] = {}
 
 
-class RegistrationState:
-    """What the status block says. Derived, never stored."""
+class Availability(Protocol):
+    """What the registration rule says of a snapshot (registration.availability.Availability)."""
 
-    OPEN = "open"
-    NOT_YET_OPEN = "not_yet_open"
-    CLOSED = "closed"
-    FULL = "full"  # no seats; a waiting list is open if the event has one
-    CANCELLED = "cancelled"
+    # Read-only, so that the rule's own types (a str enum for the state) satisfy it.
+    @property
+    def state(self) -> str: ...  # open / not_yet_open / closed / full / cancelled
+
+    @property
+    def seats_left(self) -> int | None: ...
+
+    @property
+    def waitlist(self) -> bool: ...
+
+    @property
+    def opens_at(self) -> datetime | None: ...
+
+
+class RegistrationRule(NamedTuple):
+    # () -> {name: expression}: the counts added to the snapshot's query (Event.annotate()).
+    annotations: Callable[[], dict[str, Any]]
+    # (snapshot, *, now) -> Availability: the state of registration and the seats left.
+    availability: Callable[..., Availability]
+    # The names annotations() returns, read once.
+    count_names: tuple[str, ...]
+
+
+_rule: RegistrationRule | None = None
+# Part of the snapshot's cache key: a snapshot cached with other counts (an older release,
+# another rule) is never read as one of ours.
+_snapshot_kind = "none"
+
+
+def set_registration_rule(
+    *,
+    annotations: Callable[[], dict[str, Any]],
+    availability: Callable[..., Availability],
+) -> None:
+    """The registration app's rule for the status block (called from its AppConfig.ready())."""
+    global _rule, _snapshot_kind
+    names = tuple(annotations())
+    _rule = RegistrationRule(annotations, availability, names)
+    _snapshot_kind = ",".join(names) or "none"
 
 
 def page_seconds():
@@ -64,7 +105,7 @@ def _page_key(slug, language):
 
 
 def _snapshot_key(event_id):
-    return f"events:snapshot:{event_id}"
+    return f"events:snapshot:{_snapshot_kind}:{event_id}"
 
 
 def _stamp(updated_at):
@@ -91,33 +132,16 @@ SNAPSHOT_FIELDS = [
 ]
 
 
-@functools.cache
-def _seats_taken():
-    # The registration app sits above events: reach its model through the relation. Built
-    # once: annotate() copies the expression when it resolves it.
-    registration = Event._meta.get_field("registrations").related_model
-    taken = (
-        registration._base_manager.filter(event=OuterRef("pk"), status="confirmed")
-        .order_by()
-        .values("event")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Case(
-        When(capacity__isnull=True, then=Value(None)),
-        default=Coalesce(Subquery(taken), 0),
-        output_field=IntegerField(),
-    )
+def with_registration_counts(queryset: QuerySet[Event]) -> QuerySet[Event]:
+    """Annotate events with the counts the registration rule needs (seats taken), counted in
+    the same query; nothing without a rule."""
+    if _rule is None:
+        return queryset
+    return queryset.annotate(**_rule.annotations())
 
 
-def with_confirmed_count(queryset):
-    """Annotate events with `confirmed`, the seats taken (counted in the same query).
-
-    A subquery, not a join + GROUP BY over the whole event row; and only for events with a
-    capacity (None otherwise): seats are counted to say how many are left, and an unlimited
-    event has no such number, so its page does not count thousands of rows on every view.
-    """
-    return queryset.annotate(confirmed=_seats_taken())
+def _count_names() -> tuple[str, ...]:
+    return () if _rule is None else _rule.count_names
 
 
 def _from_row(row):
@@ -125,10 +149,10 @@ def _from_row(row):
     return row
 
 
-def snapshot_of(event):
-    """The snapshot of an Event fetched through with_confirmed_count(), kept for the next
+def snapshot_of(event: Event) -> dict[str, Any]:
+    """The snapshot of an Event fetched through with_registration_counts(), kept for the next
     requests (a bump between its read and now can leave it stale for STATUS_SECONDS)."""
-    data = _from_row({name: getattr(event, name) for name in [*SNAPSHOT_FIELDS, "confirmed"]})
+    data = _from_row({name: getattr(event, name) for name in [*SNAPSHOT_FIELDS, *_count_names()]})
     if page_seconds() > 0:
         cache.set(_snapshot_key(event.pk), data, STATUS_SECONDS)
     return data
@@ -136,8 +160,8 @@ def snapshot_of(event):
 
 def _read_snapshot(event_id):
     row = (
-        with_confirmed_count(Event.objects.filter(pk=event_id))
-        .values(*SNAPSHOT_FIELDS, "confirmed")
+        with_registration_counts(Event.objects.filter(pk=event_id))
+        .values(*SNAPSHOT_FIELDS, *_count_names())
         .first()
     )
     return None if row is None else _from_row(row)
@@ -156,28 +180,13 @@ def snapshot(event_id):
     return data
 
 
-def registration_state(data, now=None):
-    """(state, seats_left) from a snapshot; seats_left is None when capacity is unlimited."""
-    now = now or timezone.now()
-    seats_left = None
-    if data["capacity"] is not None:
-        seats_left = max(data["capacity"] - data["confirmed"], 0)
-    if data["status"] == Event.Status.CANCELLED:
-        return RegistrationState.CANCELLED, seats_left
-    closes_at = data["registration_closes_at"] or data["starts_at"]
-    if data["registration_opens_at"] and now < data["registration_opens_at"]:
-        return RegistrationState.NOT_YET_OPEN, seats_left
-    if now >= closes_at:
-        return RegistrationState.CLOSED, seats_left
-    if seats_left == 0:
-        return RegistrationState.FULL, seats_left
-    return RegistrationState.OPEN, seats_left
-
-
-def event_registration_state(event, now=None):
-    """(state, seats_left) for an Event, through its snapshot (the same numbers the page shows)."""
-    data = snapshot(event.pk)
-    return registration_state(data, now) if data else (RegistrationState.CLOSED, None)
+def registration_availability(
+    data: Mapping[str, Any], now: datetime | None = None
+) -> Availability | None:
+    """What the registration rule says of a snapshot (None: no rule, no status block)."""
+    if _rule is None:
+        return None
+    return _rule.availability(data, now=now or timezone.now())
 
 
 @functools.lru_cache(maxsize=512)
@@ -200,14 +209,23 @@ def _status_html(language, state, seats_left, capacity, waitlist, opens_at, slug
         )
 
 
-def status_html(data, *, slug, language, tz_name, now=None):
+def status_html(
+    data: Mapping[str, Any],
+    *,
+    slug: str,
+    language: str,
+    tz_name: str,
+    now: datetime | None = None,
+) -> str:
     """The rendered status block for a snapshot (memoised: it has few distinct values)."""
-    state, seats_left = registration_state(data, now)
+    found = registration_availability(data, now)
+    if found is None:
+        return ""
     opens_at = ""
-    if state == RegistrationState.NOT_YET_OPEN:
-        opens_at = data["registration_opens_at"].isoformat() + "|" + tz_name
+    if found.opens_at is not None:
+        opens_at = found.opens_at.isoformat() + "|" + tz_name
     return _status_html(
-        language, state, seats_left, data["capacity"], data["waitlist_enabled"], opens_at, slug
+        language, found.state, found.seats_left, data["capacity"], found.waitlist, opens_at, slug
     )
 
 

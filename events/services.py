@@ -1,5 +1,6 @@
 """State changes of an event. The admin, the import command and tests all call these."""
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -8,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from events import cache as event_cache
-from events.models import Event
+from events.models import Event, Speaker
 from events.signals import event_cancelled, event_changed
 
 # What registrants have been told (time, link) and must hear about again when it changes.
@@ -113,3 +114,19 @@ def save_event(*, event: Event, changed_fields: Iterable[str]) -> set[str]:
             event_changed.send(sender=Event, event=event, changes=frozenset(changes))
         _after_commit_bump(event)
     return changes
+
+
+def save_speaker(*, speaker: Speaker) -> Speaker:
+    """Save a speaker's details. A speaker appears on the pages of every event whose agenda
+    names them: those events are marked edited, so their cached pages are rendered again."""
+    with transaction.atomic():
+        speaker.save()
+        event_ids = list(
+            Event.objects.filter(agenda_items__speakers=speaker)
+            .values_list("pk", flat=True)
+            .distinct()
+        )
+        Event.objects.filter(pk__in=event_ids).update(updated_at=timezone.now())
+        for event_id in event_ids:
+            transaction.on_commit(functools.partial(event_cache.bump_event, event_id))
+    return speaker

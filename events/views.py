@@ -36,7 +36,7 @@ PAGE_FIELDS = [
 def _page_events():
     """The event page's read of the event, built once: each view only clones it with its
     slug. Rebuilding it (the seat-count subquery above all) cost more than running it."""
-    return event_cache.with_confirmed_count(Event.objects.only(*PAGE_FIELDS))
+    return event_cache.with_registration_counts(Event.objects.only(*PAGE_FIELDS))
 
 
 def _visible_event(request, slug, queryset=None):

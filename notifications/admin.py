@@ -5,7 +5,6 @@
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.exceptions import NotRegistered
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
@@ -22,11 +21,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 
-from events.admin import event_admin_panels, register_event_action
 from events.languages import UN_LANGUAGES
 from notifications import services
 from notifications.emails import build_message
 from notifications.models import Delivery
+from notifications.retry import retry_failed_deliveries
 from registration.models import Registration
 
 Status = Delivery.Status
@@ -34,11 +33,7 @@ Status = Delivery.Status
 
 @admin.action(description=_("Try the selected failed messages again"), permissions=["change"])
 def retry_failed(modeladmin, request, queryset):
-    ids = list(queryset.filter(status=Status.FAILED).values_list("pk", flat=True))
-    Delivery.objects.filter(pk__in=ids, status=Status.FAILED).update(
-        status=Status.PENDING, attempts=0, next_attempt_at=None, updated_at=timezone.now()
-    )
-    services.enqueue(ids)
+    ids = retry_failed_deliveries(deliveries=queryset)
     modeladmin.message_user(
         request,
         ngettext(
@@ -253,10 +248,6 @@ def meeting_link_panel(request, event):
     )
 
 
-event_admin_panels.append(meeting_link_panel)
-
-
-@register_event_action
 @admin.action(description=_("Send meeting links now"), permissions=["change"])
 def send_meeting_links_now(modeladmin, request, queryset):
     """Asks for confirmation first, then sends to every confirmed registrant lacking the link."""
@@ -334,17 +325,3 @@ def resend_meeting_link(modeladmin, request, queryset):
             % {"count": skipped},
             messages.WARNING,
         )
-
-
-def _add_registration_action():
-    """registration.admin has no hook for actions from above; add ours to its ModelAdmin
-    through the public admin-site lookup (notifications.admin is imported after it)."""
-    try:
-        registration_admin = admin.site.get_model_admin(Registration)
-    except NotRegistered:
-        return
-    if resend_meeting_link not in registration_admin.actions:
-        registration_admin.actions = [*registration_admin.actions, resend_meeting_link]
-
-
-_add_registration_action()

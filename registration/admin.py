@@ -2,18 +2,26 @@
 
 Every state change goes through registration.services, so the person is told (the services
 announce it and notifications writes the message) exactly as when they act themselves.
+
+Extension point for the apps above registration (which registration must not import):
+
+- `register_registration_action(func)`: add an admin action (a normal `@admin.action`
+  function `(modeladmin, request, queryset)`) to the registration list. Call it from your
+  AppConfig.ready().
 """
 
 import csv
 import unicodedata
+from collections.abc import Callable
 from datetime import UTC, timedelta
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import Count
 from django.db.models.functions import TruncHour
-from django.http import StreamingHttpResponse
+from django.http import HttpRequest, StreamingHttpResponse
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -23,13 +31,24 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from events.languages import UN_LANGUAGES
+from events.models import Event
 from registration import services
 from registration.addresses import canonical_email_or_none
+from registration.availability import free_seats, seats_taken_in
 from registration.countries import country_name
 from registration.forms import TEXT_VALIDATORS, CountryField
 from registration.models import PROFILE_FIELDS, Registration
 
 Status = Registration.Status
+_extra_actions: list[Callable[..., Any]] = []
+
+
+def register_registration_action[F: Callable[..., Any]](func: F) -> F:
+    """Add an admin action to the registration list; returns func (works as a decorator)."""
+    if func not in _extra_actions:
+        _extra_actions.append(func)
+    return func
+
 
 # --- CSV export -----------------------------------------------------------------------------
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection): =, +,
@@ -281,7 +300,7 @@ class RegistrationAdmin(admin.ModelAdmin):
     # Filtered lists of a large event would otherwise pay an extra COUNT over the whole table.
     show_full_result_count = False
     ordering = ("-created_at", "-pk")
-    actions = [
+    own_actions = [
         approve_registrations,
         reject_registrations,
         promote_registrations,
@@ -289,6 +308,12 @@ class RegistrationAdmin(admin.ModelAdmin):
         cancel_registrations,
         export_registrations,
     ]
+
+    @property
+    def actions(self):
+        # Read on every request, so actions registered by other apps after import appear.
+        return [*self.own_actions, *_extra_actions]
+
     fields = (
         "event",
         "status",
@@ -470,7 +495,7 @@ def _affiliation_chart(event):
     return {"rows": rows, "height": len(rows) * 22}
 
 
-def registration_panel(request, event):
+def registration_panel(request: HttpRequest, event: Event) -> str:
     """Counts by status and two small charts, server-rendered SVG (no script): shown on the
     event's change page through events.admin.event_admin_panels. Three queries."""
     by_status = dict(
@@ -482,9 +507,7 @@ def registration_panel(request, event):
         "event": event,
         "statuses": statuses,
         "total": sum(by_status.values()),
-        "seats_left": None
-        if event.capacity is None
-        else max(event.capacity - by_status.get(Status.CONFIRMED, 0), 0),
+        "seats_left": free_seats(capacity=event.capacity, taken=seats_taken_in(by_status)),
         "changelist": f"{changelist}?event__id__exact={event.pk}",
         "signups": _signups_chart(event),
         "by_affiliation": _affiliation_chart(event),

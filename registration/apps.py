@@ -6,7 +6,13 @@ class RegistrationConfig(AppConfig):
     name = "registration"
     verbose_name = _("Registration")
 
-    def ready(self):
+    def ready(self) -> None:
+        # The event page's status block asks our rule, through the hook events.cache provides.
+        from events.cache import set_registration_rule
+        from registration.availability import snapshot_annotations, snapshot_availability
+
+        set_registration_rule(annotations=snapshot_annotations, availability=snapshot_availability)
+
         # The event's admin page shows our counts and charts, and its changelist offers the
         # CSV export, through the hooks events.admin provides (events must not import us).
         from events.admin import event_admin_panels, register_event_action

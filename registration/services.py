@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy as _
 from events import cache as event_cache
 from events.models import Event
 from registration.addresses import canonical_email
+from registration.availability import State, event_availability, place_for, seats_left
 from registration.models import (
     PROFILE_FIELDS,
     ManageToken,
@@ -66,13 +67,14 @@ class RegistrationError(Exception):
 
 
 class Unavailable(RegistrationError):
-    """The event takes no registration now. `reason` is one of the constants below."""
+    """The event takes no registration now. `reason` is the State registration.availability
+    found (one of the constants below)."""
 
-    NOT_PUBLISHED = "not_published"
-    CANCELLED = "cancelled"
-    NOT_OPEN = "not_open"
-    CLOSED = "closed"
-    FULL = "full"
+    NOT_PUBLISHED = State.NOT_PUBLISHED
+    CANCELLED = State.CANCELLED
+    NOT_OPEN = State.NOT_YET_OPEN
+    CLOSED = State.CLOSED
+    FULL = State.FULL
 
     MESSAGES = {
         NOT_PUBLISHED: _("This event is not open for registration."),
@@ -82,7 +84,7 @@ class Unavailable(RegistrationError):
         FULL: _("This event is full and has no waiting list."),
     }
 
-    def __init__(self, reason: str, *, event: Event) -> None:
+    def __init__(self, reason: State, *, event: Event) -> None:
         super().__init__(self.MESSAGES[reason])
         self.reason = reason
         self.event = event
@@ -106,28 +108,6 @@ class RegistrationResult:
     token: str | None = None
 
 
-def unavailable_reason(event: Event, *, now: datetime | None = None) -> str | None:
-    """Why `event` takes no registration at `now` (seats aside), or None when it does."""
-    now = now or timezone.now()
-    if event.status == Event.Status.CANCELLED:
-        return Unavailable.CANCELLED
-    if event.status != Event.Status.PUBLISHED:
-        return Unavailable.NOT_PUBLISHED
-    if event.registration_opens_at and now < event.registration_opens_at:
-        return Unavailable.NOT_OPEN
-    if now >= event.effective_registration_closes_at:
-        return Unavailable.CLOSED
-    return None
-
-
-def seats_left(event: Event) -> int | None:
-    """Free seats (None: unlimited). Exact only while the caller holds the event lock."""
-    if event.capacity is None:
-        return None
-    taken = Registration.objects.filter(event=event, status=Status.CONFIRMED).count()
-    return max(event.capacity - taken, 0)
-
-
 def register(
     *, event: Event, data: Mapping[str, Any], locked: bool = False, issue_token: bool = True
 ) -> RegistrationResult:
@@ -149,19 +129,16 @@ def register(
     with transaction.atomic(savepoint=not locked):
         if not locked:
             event = Event.objects.select_for_update().get(pk=event.pk)
-        reason = unavailable_reason(event, now=now)
-        if reason:
-            raise Unavailable(reason, event=event)
-        status: Status | None
+        found = event_availability(event, now=now)
+        if not found.accepts_newcomers:
+            raise Unavailable(found.state, event=event)
+        status: str | None
         if event.approval == Event.Approval.ORGANISER:
             status = Status.PENDING_APPROVAL
-            # Nobody can be approved into a full event without a waiting list.
-            if not event.waitlist_enabled and seats_left(event) == 0:
-                raise Unavailable(Unavailable.FULL, event=event)
         else:
-            status = _seat_or_queue(event)
-            if status is None:
-                raise Unavailable(Unavailable.FULL, event=event)
+            status = place_for(seats_left=found.seats_left, waitlist=found.waitlist)
+        if status is None:  # full without a waiting list: accepts_newcomers said so already
+            raise Unavailable(State.FULL, event=event)
 
         registration = Registration(
             event=event,
@@ -221,7 +198,7 @@ def approve(*, registration: Registration) -> Registration:
         event = _lock(registration)
         if registration.status not in (Status.PENDING_APPROVAL, Status.REJECTED):
             raise NotAllowed(_("Only registrations awaiting approval or rejected can be approved."))
-        status = _seat_or_queue(event)
+        status = place_for(seats_left=seats_left(event), waitlist=event.waitlist_enabled)
         if status is None:
             raise NoSeatLeft()
         _set_status(registration, status, old_status=registration.status)
@@ -390,16 +367,6 @@ def purge_personal_data(*, now: datetime, days: int | None = None) -> int:
             anonymised_at=now,
             updated_at=now,
         )
-
-
-def _seat_or_queue(event: Event) -> Status | None:
-    """The status a newcomer gets now: confirmed, waitlisted, or None (full, no list)."""
-    left = seats_left(event)
-    if left is None or left > 0:
-        return Status.CONFIRMED
-    if event.waitlist_enabled:
-        return Status.WAITLISTED
-    return None
 
 
 def _lock(registration: Registration) -> Event:

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from config.http import client_ip
 from events.models import Event
 from registration import services
+from registration.availability import event_availability
 from registration.forms import ManageForm, RegistrationForm
 
 RATE_WINDOW_SECONDS = 600
@@ -60,17 +61,18 @@ def _unavailable(request, event, reason, *, status=200):
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-def register(request, slug):
+def register(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         return _register_post(request, slug)
     event = get_object_or_404(_public_events(), slug=slug)
-    reason = services.unavailable_reason(event)
-    seats = services.seats_left(event)
-    if not reason and seats == 0 and not event.waitlist_enabled:
-        reason = services.Unavailable.FULL
-    if reason:
-        return _unavailable(request, event, reason)
-    context = {"event": event, "form": RegistrationForm(event=event), "seats_left": seats}
+    found = event_availability(event)
+    if not found.accepts_newcomers:
+        return _unavailable(request, event, found.state)
+    context = {
+        "event": event,
+        "form": RegistrationForm(event=event),
+        "seats_left": found.seats_left,
+    }
     return render(request, "registration/register.html", context)
 
 

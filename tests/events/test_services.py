@@ -1,9 +1,9 @@
 import pytest
 
 from events import services
-from events.models import Event
+from events.models import Event, Speaker
 from events.signals import event_cancelled, event_changed
-from tests.events.conftest import make_event
+from tests.events.conftest import add_agenda, make_event
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +60,18 @@ def test_publish_and_unpublish(event):
     event.refresh_from_db()
     assert event.status == Event.Status.DRAFT
     assert services.publish(event=event) is True
+
+
+def test_saving_a_speaker_shows_on_the_cached_pages_of_their_events(
+    client, db, django_capture_on_commit_callbacks
+):
+    event = make_event()
+    add_agenda(event, 2)
+    speaker = Speaker.objects.filter(agenda_items__event=event).first()
+    assert speaker.name in client.get(event.get_absolute_url()).content.decode()  # now cached
+
+    speaker.name = "Dr. Amina Diallo-Renamed"
+    with django_capture_on_commit_callbacks(execute=True):
+        services.save_speaker(speaker=speaker)
+
+    assert "Dr. Amina Diallo-Renamed" in client.get(event.get_absolute_url()).content.decode()

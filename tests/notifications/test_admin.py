@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from notifications import services
 from notifications.models import Delivery
+from notifications.retry import retry_failed_deliveries
 from registration import services as registration_services
 from tests.notifications.conftest import MEETING_URL, SEND_AT, STARTS, register
 
@@ -177,3 +178,19 @@ def test_failed_delivery_history_says_when_and_why(crowd, travel, admin_client):
     assert "12 attempts to send it." in page
     assert "Gave up at June 22, 2021" in page
     assert "550 no such user" in page
+
+
+def test_retrying_failed_deliveries_sends_only_the_failed_ones_again(crowd, travel):
+    travel(SEND_AT + timedelta(minutes=1))
+    services.scan(now=SEND_AT + timedelta(minutes=1))
+    links = Delivery.objects.filter(kind="meeting_link")
+    ben = links.get(registration__email="ben@example.org")
+    links.filter(pk=ben.pk).update(status="failed", attempts=5, last_error="550 no such user")
+    mail.outbox.clear()
+
+    queued = retry_failed_deliveries(deliveries=links)
+
+    assert queued == [ben.pk]
+    assert [message.to[0] for message in mail.outbox] == ["ben@example.org"]
+    ben.refresh_from_db()
+    assert (ben.status, ben.attempts) == ("sent", 1)

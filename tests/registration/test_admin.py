@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from events.models import Event
+from registration import admin as registration_admin
 from registration import services
 from registration.models import Registration
 from registration.signals import registration_changed
@@ -361,3 +362,24 @@ def test_csv_cell_leaves_ordinary_text_alone(value):
     from registration.admin import csv_cell
 
     assert csv_cell(value) == value
+
+
+def test_other_apps_add_actions_to_the_registration_list(admin_client, event):
+    # The hook apps above registration call from their AppConfig.ready() (notifications adds
+    # "resend the meeting link" this way), instead of patching our ModelAdmin at import time.
+    registration = services.register(event=event, data=person(1)).registration
+
+    def mark_vip(modeladmin, request, queryset):
+        queryset.update(organisation="VIP")
+
+    mark_vip.short_description = "Mark VIP"
+    registration_admin.register_registration_action(mark_vip)
+    try:
+        assert "Mark VIP" in admin_client.get(CHANGELIST).content.decode()
+        admin_client.post(CHANGELIST, {"action": "mark_vip", "_selected_action": [registration.pk]})
+    finally:
+        registration_admin._extra_actions.remove(mark_vip)
+    registration.refresh_from_db()
+    assert registration.organisation == "VIP"
+    assert "Mark VIP" not in admin_client.get(CHANGELIST).content.decode()
+    assert "Resend the meeting link to selected" in admin_client.get(CHANGELIST).content.decode()

@@ -1,3 +1,6 @@
+from django.core.cache import cache
+
+from events import cache as event_cache
 from registration import services
 from tests.registration.conftest import person
 
@@ -27,3 +30,23 @@ def test_seats_left_on_the_cached_event_page_follow_registrations_at_once(
     with django_capture_on_commit_callbacks(execute=True):
         services.cancel(registration=second)
     assert "1 place left." in seats_line()
+
+
+def test_a_snapshot_the_previous_release_cached_is_not_read_after_a_deploy(client, make_event):
+    # Before the registration rule moved to registration/availability.py, the snapshot held
+    # the seat count as "confirmed": read as one of today's, it would fail every page view.
+    event = make_event(capacity=3)
+    page = event.get_absolute_url()
+    assert "3 places left." in client.get(page).content.decode()  # the page is cached
+    fresh = event_cache.snapshot(event.pk)
+    event_cache.bump_event(event.pk)
+    old = {
+        **{k: v for k, v in fresh.items() if k != "registration_seats_taken"},
+        "confirmed": 0,
+    }
+    cache.set(f"events:snapshot:{event.pk}", old, event_cache.STATUS_SECONDS)
+
+    response = client.get(page)
+
+    assert response.status_code == 200
+    assert "3 places left." in response.content.decode()

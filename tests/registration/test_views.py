@@ -316,3 +316,13 @@ def test_registration_post_runs_a_constant_number_of_queries(client, make_event,
     # lock + count + insert (in a savepoint) + the confirmation row notifications adds, in
     # the view's transaction (a savepoint of this test's own: two statements more)
     assert first <= 8
+
+
+def test_a_registration_that_has_not_opened_says_when_it_opens(client, make_event):
+    opens_at = timezone.now() + timedelta(days=2)
+    event = make_event(registration_opens_at=opens_at)
+
+    page = client.get(register_url(event)).content.decode()
+
+    assert "Registration for this event has not opened yet." in page
+    assert "Registration opens on" in page
