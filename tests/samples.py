@@ -8,10 +8,10 @@ from datetime import timedelta
 from io import StringIO
 
 from django.core.management import call_command
-from django.test import Client
 from django.utils import timezone
 
 from events.models import Event
+from tests.conftest import BrowserClient
 
 DEMO_SLUG = "csos-violent-extremist-prisoners"
 
@@ -75,7 +75,7 @@ def page_paths(language, *, event, past_event, token):
 def public_pages(language, *, event, past_event, token):
     """name -> HTML of every public page in `language`, fetched with Django's test client
     (the error pages too: pass settings with DEBUG off and ROOT_URLCONF tests.error_urls)."""
-    client = Client(raise_request_exception=False)
+    client = BrowserClient(raise_request_exception=False)
     pages = {}
     for name, path in page_paths(language, event=event, past_event=past_event, token=token).items():
         response = client.get(path)
