@@ -22,14 +22,14 @@ and a lookup (~0.01 ms) instead of compressing 17 kB again (~0.3 ms at level 6).
 
 import functools
 import gzip
+import re
 
 from django.conf import settings
 from django.utils.cache import patch_vary_headers
-from django.utils.regex_helper import _lazy_re_compile
 
 COMPRESSIBLE_TYPES = ("text/html", "application/xml", "text/xml", "text/plain")
 MIN_LENGTH = 200
-_ACCEPTS_GZIP = _lazy_re_compile(r"\bgzip\b")
+_ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 
 
 @functools.lru_cache(maxsize=128)
