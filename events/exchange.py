@@ -7,7 +7,8 @@ registration_closes_at (null = open until start), meeting_link_send_at (null = 2
 interpretation_languages (codes), agenda ([{starts_at, ends_at, title, description, speakers:
 [{name, title, organisation}], translations}]), documents ([{kind, title, language, path}],
 path relative to the JSON file), and optionally expected_outcomes (list of lines), organiser,
-contact_email, venue, translations ({"fr": {"title": ...}, ...}).
+contact_email, venue, translations ({"fr": {"title": ...}, ...}), teams (slugs of the
+organising teams, which must exist; left out: an existing event keeps its teams).
 
 Import is all or nothing: one transaction, and the first problem stops it with a message that
 names the key, e.g. `agenda[2].starts_at: "25/06" is not an ISO 8601 date and time`. The
@@ -28,7 +29,7 @@ from django.utils import timezone
 from events import rules, services
 from events.documents import validate_document
 from events.languages import UN_LANGUAGE_CODES
-from events.models import AgendaItem, Document, Event, Speaker
+from events.models import AgendaItem, Document, Event, Speaker, Team
 from events.zones import known_timezone
 
 REQUIRED = ["slug", "title", "starts_at", "ends_at", "timezone"]
@@ -53,6 +54,7 @@ OPTIONAL = {
     "agenda": [],
     "documents": [],
     "translations": {},
+    "teams": None,
 }
 AGENDA_KEYS = {"starts_at", "ends_at", "title", "description", "speakers", "translations"}
 SPEAKER_KEYS = {"name", "title", "organisation"}
@@ -225,6 +227,7 @@ def import_event(data, *, base_dir, warn=None):
         "translations": _translations(values["translations"], "translations", Event),
     }
     status = _choice(values["status"], "status", Event.Status)
+    teams = _parse_teams(values["teams"])
     agenda = _parse_agenda(values["agenda"])
     documents = _parse_documents(values["documents"], Path(base_dir))
 
@@ -247,6 +250,8 @@ def import_event(data, *, base_dir, warn=None):
         services.save_event(event=event, changed_fields=changed)
         if cancel:
             services.cancel_event(event=event)
+        if teams is not None:
+            event.teams.set(teams)
 
         event.agenda_items.all().delete()
         for index, (item_fields, speakers) in enumerate(agenda):
@@ -278,6 +283,21 @@ def _zone_change_warning(event, old_zone):
         f"offsets, so the event starts at {rules.format_moment(event.starts_at, event.tz)} "
         f"({rules.format_moment(event.starts_at, zoneinfo.ZoneInfo(old_zone))} in {old_zone})"
     )
+
+
+def _parse_teams(slugs):
+    """The teams the slugs name (None: the key was left out)."""
+    if slugs is None:
+        return None
+    if not isinstance(slugs, list):
+        raise EventDataError("teams", "expected a list of team slugs")
+    found = Team.objects.in_bulk([s for s in slugs if isinstance(s, str)], field_name="slug")
+    for index, slug in enumerate(slugs):
+        if slug not in found:
+            raise EventDataError(
+                f"teams[{index}]", f"{slug!r} is not a team (add_organiser creates one)"
+            )
+    return [found[slug] for slug in slugs]
 
 
 def _parse_agenda(agenda):
@@ -414,6 +434,7 @@ def export_event(event, *, document_path):
         "meeting_link_send_at": _iso(event.meeting_link_send_at, zone),
         "interpretation_languages": list(event.interpretation_languages),
         "translations": event.translations or {},
+        "teams": sorted(event.teams.values_list("slug", flat=True)),
         "agenda": [
             {
                 "starts_at": _iso(item.starts_at, zone),

@@ -22,8 +22,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 
+from events import access
 from events.admin import event_admin_panels, register_event_action
 from events.languages import UN_LANGUAGES
+from events.models import AuditEntry
 from notifications import services
 from notifications.emails import build_message
 from notifications.models import Delivery
@@ -35,6 +37,12 @@ Status = Delivery.Status
 @admin.action(description=_("Try the selected failed messages again"), permissions=["change"])
 def retry_failed(modeladmin, request, queryset):
     ids = list(queryset.filter(status=Status.FAILED).values_list("pk", flat=True))
+    access.record_per_event(
+        Delivery.objects.filter(pk__in=ids),
+        user=request.user,
+        action=AuditEntry.Action.RESENT,
+        what=gettext("failed messages tried again"),
+    )
     Delivery.objects.filter(pk__in=ids, status=Status.FAILED).update(
         status=Status.PENDING, attempts=0, next_attempt_at=None, updated_at=timezone.now()
     )
@@ -123,7 +131,7 @@ def _stamp(moment, tz):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(access.EventScopedAdmin, admin.ModelAdmin):
     list_display = (
         "recipient",
         "event",
@@ -134,7 +142,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         "sent_at",
         "error",
     )
-    list_filter = ("kind", "status", "event")
+    list_filter = ("kind", "status", ("event", access.ScopedEventFilter))
     search_fields = ("registration__email", "registration__name", "esp_message_id")
     list_select_related = ("registration", "event")
     list_per_page = 100
@@ -291,6 +299,15 @@ def send_meeting_links_now(modeladmin, request, queryset):
             )
             continue
         queued = services.send_meeting_links_now(event=event, now=now)
+        access.record(
+            events=[event],
+            user=request.user,
+            action=AuditEntry.Action.SENT,
+            detail=ngettext(
+                "meeting link: %(count)d person", "meeting link: %(count)d people", queued
+            )
+            % {"count": queued},
+        )
         modeladmin.message_user(
             request,
             ngettext(
@@ -310,6 +327,12 @@ def send_meeting_links_now(modeladmin, request, queryset):
 @admin.action(description=_("Resend the meeting link to selected"), permissions=["change"])
 def resend_meeting_link(modeladmin, request, queryset):
     queued = services.resend_meeting_link(registrations=queryset)
+    access.record_per_event(
+        queryset,
+        user=request.user,
+        action=AuditEntry.Action.RESENT,
+        what=gettext("meeting link"),
+    )
     skipped = queryset.count() - queued
     modeladmin.message_user(
         request,

@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events import cache as event_cache
-from events.models import Event
+from events.models import AuditEntry, Event
 from registration.addresses import canonical_email
 from registration.models import ManageToken, Registration, hash_token, new_token
 from registration.signals import registration_changed
@@ -372,6 +372,8 @@ def purge_personal_data(*, now, days=None):
     )
     with transaction.atomic():
         ManageToken.objects.filter(registration__in=due).delete()
+        # The audit log names who was viewed: it goes with the registrations.
+        AuditEntry.objects.filter(event__ends_at__lt=now - timedelta(days=days)).delete()
         return due.update(
             # Unique per row, so the one-active-per-email constraint still holds.
             email=Concat(
