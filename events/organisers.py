@@ -119,7 +119,7 @@ def remove_member(*, membership: Membership) -> None:
             return
         user.is_staff = False
         user.save(update_fields=["is_staff"])
-        transaction.on_commit(lambda: end_sessions(user=user))
+        end_sessions(user=user)
 
 
 def end_sessions(*, user) -> int:

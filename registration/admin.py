@@ -274,7 +274,8 @@ class RegistrationAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in ("name", "organisation", "job_title"):
-            self.fields[name].validators.extend(TEXT_VALIDATORS)
+            if name in self.fields:  # a viewer's form has none: every field is read-only
+                self.fields[name].validators.extend(TEXT_VALIDATORS)
 
 
 @admin.register(Registration)
