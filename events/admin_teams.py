@@ -91,6 +91,9 @@ class TeamAdmin(admin.ModelAdmin):
         # A team's managers manage its members; its name and address are the site's.
         return [] if access.is_site_admin(request.user) else ["name", "slug"]
 
+    def get_prepopulated_fields(self, request, obj=None):
+        return self.prepopulated_fields if access.is_site_admin(request.user) else {}
+
     def save_formset(self, request, form, formset, change):
         instances = formset.save(commit=False)
         for membership in formset.deleted_objects:

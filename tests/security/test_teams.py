@@ -186,11 +186,11 @@ def test_team_b_actions_and_exports_on_team_a_rows_yield_nothing(world, lang):
             url, {"action": action, "_selected_action": [pk], "post": "yes", "confirmed": "yes"}
         )
         assert not any(canary in body(response) for canary in CANARIES), action
-    for url, pk in [
-        (f"/{lang}/admin/events/event/{event_a.pk}/change/", event_a.pk),
-        (f"/{lang}/admin/events/event/{event_a.pk}/delete/", event_a.pk),
-        (f"/{lang}/admin/events/event/{event_a.pk}/cancel/", event_a.pk),
-        (f"/{lang}/admin/registration/registration/{registration_a.pk}/change/", pk),
+    for url in [
+        f"/{lang}/admin/events/event/{event_a.pk}/change/",
+        f"/{lang}/admin/events/event/{event_a.pk}/delete/",
+        f"/{lang}/admin/events/event/{event_a.pk}/cancel/",
+        f"/{lang}/admin/registration/registration/{registration_a.pk}/change/",
     ]:
         assert client.post(url, {"post": "yes", "title": "Taken over"}).status_code == 404, url
     event_a.refresh_from_db()
