@@ -968,7 +968,11 @@ class EventAdmin(access.EventScopedAdmin, admin.ModelAdmin):
         return response
 
     def save_model(self, request, obj, form, change):
-        time_or_link = sorted(set(form.changed_data) & services.ANNOUNCED_FIELDS) if change else []
+        time_or_link = []
+        if change:
+            fields = sorted(set(form.changed_data) & services.ANNOUNCED_FIELDS)
+            stored = Event.objects.filter(pk=obj.pk).values(*fields).first() if fields else {}
+            time_or_link = [f for f in fields if stored and stored[f] != getattr(obj, f)]
         changes = services.save_event(event=obj, changed_fields=form.changed_data)
         if time_or_link:
             access.record(

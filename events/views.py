@@ -10,8 +10,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_safe
 
+from events import access, ics
 from events import cache as event_cache
-from events import ics
 from events.models import Document, Event
 from events.organisers import invitation_tokens
 from events.presentation import EventPage, agenda_values, document_rows
@@ -44,9 +44,9 @@ def _page_events():
 
 
 def _visible_event(request, slug, queryset=None):
-    """A published or cancelled event; drafts only for staff (the preview), else 404."""
+    """A published or cancelled event; drafts only for its organisers (the preview), else 404."""
     event = get_object_or_404(queryset if queryset is not None else Event.objects, slug=slug)
-    if event.status not in PUBLIC_STATUSES and not request.user.is_staff:
+    if event.status not in PUBLIC_STATUSES and not access.can_view(request.user, event):
         raise Http404("No such event.")
     return event
 

@@ -427,3 +427,65 @@ def test_the_invitation_link_works_once_and_expires(db, time_machine):
     time_machine.move_to(timezone.now() + timedelta(days=7, hours=1))
     expired = BrowserClient().get(f"/{late_link}", follow=True).content.decode()
     assert 'name="new_password1"' not in expired and "invitation-refused" in expired
+
+
+def test_a_manager_invites_from_their_teams_page_in_their_language(
+    world, django_capture_on_commit_callbacks
+):
+    client = client_for(world["manager_a"])
+    team = world["team_a"]
+    page = client.get(f"/es/admin/events/team/{team.pk}/change/").content.decode()
+    assert "Invitar a un organizador" in page and "viewer.a@example.org" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/es/admin/events/team/{team.pk}/invite/",
+            {"email": "new@team-a.example", "role": "viewer"},
+        )
+    assert response.status_code == 302
+    (message,) = mail.outbox
+    assert "Elija su contraseña" in message.body and "/es/organisers/welcome/" in message.body
+    assert Membership.objects.get(user__email="new@team-a.example").team == team
+
+
+def test_site_administrators_see_and_manage_every_team(world, admin_client):
+    teams = admin_client.get("/en/admin/events/team/").content.decode()
+    assert "Team A" in teams and "Team B" in teams
+    assert admin_client.get("/en/admin/events/team/add/").status_code == 200
+    registrations = admin_client.get("/en/admin/registration/registration/").content.decode()
+    assert CANARIES[0] in registrations and "Bea Other" in registrations
+
+
+def test_changing_the_meeting_link_is_logged(world):
+    client = client_for(world["manager_a"])
+    event_a = world["event_a"]
+    starts_at = event_a.starts_at.replace(second=0, microsecond=0)
+    Event.objects.filter(pk=event_a.pk).update(
+        starts_at=starts_at, ends_at=starts_at + timedelta(minutes=90)
+    )
+    event_a.refresh_from_db()
+    response = client.post(
+        f"/en/admin/events/event/{event_a.pk}/change/",
+        {
+            "title": event_a.title,
+            "slug": event_a.slug,
+            "status": "published",
+            "teams": [world["team_a"].pk],
+            "timezone": "America/New_York",
+            "starts_at_0": event_a.local_starts_at.strftime("%Y-%m-%d"),
+            "starts_at_1": event_a.local_starts_at.strftime("%H:%M"),
+            "ends_at_0": event_a.local_ends_at.strftime("%Y-%m-%d"),
+            "ends_at_1": event_a.local_ends_at.strftime("%H:%M"),
+            "format": "virtual",
+            "approval": "automatic",
+            "waitlist_enabled": "on",
+            "meeting_url": "https://meet.example.org/new-room",
+            "agenda_items-TOTAL_FORMS": "0",
+            "agenda_items-INITIAL_FORMS": "0",
+            "documents-TOTAL_FORMS": "0",
+            "documents-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    entry = AuditEntry.objects.get(event=event_a)
+    assert entry.action == AuditEntry.Action.CHANGED_TIME_OR_LINK
+    assert entry.detail == "meeting_url" and entry.actor == "manager.a@example.org"
