@@ -1,8 +1,8 @@
 """Who may see or change which event: the one scoping rule, and the admin's way of asking it.
 
 An event belongs to one or more teams. A member of one of them sees the event, its
-registrations, deliveries and audit log; a *manager* may also change them and send messages; a
-*viewer* reads and exports only. Site administrators (superusers) see and change everything.
+registrations and deliveries; a *manager* may also change them, send messages and read the
+event's audit log; a *viewer* reads and exports only. Site administrators (superusers) see and change everything.
 Nobody else sees anything: another team's objects do not exist for them (404, never 403, which
 would confirm that they do).
 
@@ -13,15 +13,13 @@ event) and `EventScopedInline`; the apps above events (registration, notificatio
 """
 
 import functools
-from typing import Any
 
 import rules
 from django.contrib import admin
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
-from django.utils.translation import ngettext
 
-from events.models import AuditEntry, Event, Membership, Team
+from events.models import Event, Membership, Team
 
 Role = Membership.Role
 EventTeam = Event.teams.through
@@ -233,40 +231,3 @@ class ScopedEventFilter(admin.RelatedFieldListFilter):
 
     def field_choices(self, field, request, model_admin):
         return [(event.pk, str(event)) for event in events_for(request.user).order_by("title")]
-
-
-def _actor(user) -> str:
-    return (
-        (getattr(user, "email", "") or getattr(user, "username", "")) if user else ""
-    ) or "system"
-
-
-def record(*, events, user: Any, action: str, detail: str = "") -> None:
-    """Adds one line per event in `events` to its audit log: who, what, when."""
-    AuditEntry.objects.bulk_create(
-        AuditEntry(
-            event_id=event.pk,
-            user=user if getattr(user, "pk", None) else None,
-            actor=_actor(user),
-            action=action,
-            detail=detail[:500],
-        )
-        for event in events
-    )
-
-
-def record_per_event(rows: QuerySet, *, user: Any, action: str, what: str) -> None:
-    """One audit line per event among `rows` (registrations, deliveries: anything with an
-    `event`), saying what was done to how many people."""
-    counts = rows.order_by().values_list("event").annotate(n=Count("pk"))
-    AuditEntry.objects.bulk_create(
-        AuditEntry(
-            event_id=event_id,
-            user=user if getattr(user, "pk", None) else None,
-            actor=_actor(user),
-            action=action,
-            detail=ngettext("%(what)s: %(count)d person", "%(what)s: %(count)d people", count)
-            % {"what": what, "count": count},
-        )
-        for event_id, count in counts
-    )

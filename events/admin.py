@@ -47,7 +47,7 @@ from django.utils.translation import check_for_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 
-from events import access, rules, services
+from events import access, audit, rules, services
 from events import cache as event_cache
 from events.languages import UN_LANGUAGES
 from events.models import AgendaItem, AuditEntry, Document, Event, Membership, Speaker, Team
@@ -975,7 +975,7 @@ class EventAdmin(access.EventScopedAdmin, admin.ModelAdmin):
             time_or_link = [f for f in fields if stored and stored[f] != getattr(obj, f)]
         changes = services.save_event(event=obj, changed_fields=form.changed_data)
         if time_or_link:
-            access.record(
+            audit.record(
                 events=[obj],
                 user=request.user,
                 action=AuditEntry.Action.CHANGED_TIME_OR_LINK,

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 
-from events import access
+from events import access, audit
 from events.admin import event_admin_panels, register_event_action
 from events.languages import UN_LANGUAGES
 from events.models import AuditEntry
@@ -37,7 +37,7 @@ Status = Delivery.Status
 @admin.action(description=_("Try the selected failed messages again"), permissions=["change"])
 def retry_failed(modeladmin, request, queryset):
     ids = list(queryset.filter(status=Status.FAILED).values_list("pk", flat=True))
-    access.record_per_event(
+    audit.record_per_event(
         Delivery.objects.filter(pk__in=ids),
         user=request.user,
         action=AuditEntry.Action.RESENT,
@@ -299,7 +299,7 @@ def send_meeting_links_now(modeladmin, request, queryset):
             )
             continue
         queued = services.send_meeting_links_now(event=event, now=now)
-        access.record(
+        audit.record(
             events=[event],
             user=request.user,
             action=AuditEntry.Action.SENT,
@@ -327,7 +327,7 @@ def send_meeting_links_now(modeladmin, request, queryset):
 @admin.action(description=_("Resend the meeting link to selected"), permissions=["change"])
 def resend_meeting_link(modeladmin, request, queryset):
     queued = services.resend_meeting_link(registrations=queryset)
-    access.record_per_event(
+    audit.record_per_event(
         queryset,
         user=request.user,
         action=AuditEntry.Action.RESENT,

@@ -22,7 +22,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from events import access
+from events import access, audit
 from events.languages import UN_LANGUAGES
 from events.models import AuditEntry
 from registration import services
@@ -201,7 +201,7 @@ def promote_registrations(modeladmin, request, queryset):
 
 @admin.action(description=_("Resend the confirmation email"), permissions=["change"])
 def resend_confirmations(modeladmin, request, queryset):
-    access.record_per_event(
+    audit.record_per_event(
         queryset, user=request.user, action=AuditEntry.Action.RESENT, what=gettext("confirmation")
     )
     _apply(
@@ -228,7 +228,7 @@ def cancel_registrations(modeladmin, request, queryset):
 
 @admin.action(description=_("Export selected registrations (CSV)"), permissions=["view"])
 def export_registrations(modeladmin, request, queryset):
-    access.record_per_event(
+    audit.record_per_event(
         queryset,
         user=request.user,
         action=AuditEntry.Action.EXPORTED,
@@ -243,7 +243,7 @@ def export_event_registrations(modeladmin, request, queryset):
     slugs = list(queryset.values_list("slug", flat=True)[:2])
     name = slugs[0] if len(slugs) == 1 else "events"
     registrations = Registration.objects.filter(event__in=queryset)
-    access.record(
+    audit.record(
         events=queryset,
         user=request.user,
         action=AuditEntry.Action.EXPORTED,
@@ -376,7 +376,7 @@ class RegistrationAdmin(access.EventScopedAdmin, admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if request.method == "GET":
             registration = self.get_object(request, object_id)
-            access.record(
+            audit.record(
                 events=[registration.event],
                 user=request.user,
                 action=AuditEntry.Action.VIEWED_REGISTRANT,
