@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.core import mail
 from django.core.management import call_command
@@ -119,6 +120,7 @@ def object_urls(w, lang):
         f"{admin}/notifications/delivery/{d}/preview/",
         f"{admin}/events/team/{t}/change/",
         f"{admin}/events/team/{t}/invite/",
+        f"{admin}/r/{ContentType.objects.get_for_model(Event).pk}/{e}/",  # view on site
     ]
 
 
@@ -489,3 +491,11 @@ def test_changing_the_meeting_link_is_logged(world):
     entry = AuditEntry.objects.get(event=event_a)
     assert entry.action == AuditEntry.Action.CHANGED_TIME_OR_LINK
     assert entry.detail == "meeting_url" and entry.actor == "manager.a@example.org"
+
+
+def test_view_on_site_leads_organisers_to_their_own_event_page(world):
+    content_type = ContentType.objects.get_for_model(Event).pk
+    url = f"/en/admin/r/{content_type}/{world['event_a'].pk}/"
+    response = client_for(world["manager_a"]).get(url)
+    assert response.status_code == 302 and response["Location"].endswith("/events/event-a/")
+    assert client_for(world["manager_b"]).get(url).status_code == 404
