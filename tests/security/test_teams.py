@@ -499,3 +499,17 @@ def test_view_on_site_leads_organisers_to_their_own_event_page(world):
     response = client_for(world["manager_a"]).get(url)
     assert response.status_code == 302 and response["Location"].endswith("/events/event-a/")
     assert client_for(world["manager_b"]).get(url).status_code == 404
+
+
+def test_a_member_removed_from_one_team_keeps_only_the_other(world):
+    user = world["manager_b"]
+    Membership.objects.create(team=world["team_a"], user=user, role=Membership.Role.MANAGER)
+    client = client_for(user)
+    assert CANARIES[0] in client.get("/en/admin/registration/registration/").content.decode()
+    organisers.remove_member(membership=Membership.objects.get(user=user, team=world["team_a"]))
+    page = client.get("/en/admin/registration/registration/")
+    assert page.status_code == 200  # still signed in, for team B
+    assert CANARIES[0] not in page.content.decode() and "Bea Other" in page.content.decode()
+    registration_a = world["registration_a"]
+    url = f"/en/admin/registration/registration/{registration_a.pk}/change/"
+    assert client.get(url).status_code == 404
