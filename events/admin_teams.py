@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import translation
@@ -13,6 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from events import access, organisers
+from events.admin import event_admin_panels
 from events.models import AuditEntry, Membership, Team
 
 
@@ -102,9 +104,13 @@ class TeamAdmin(admin.ModelAdmin):
             membership.save()
 
     def delete_model(self, request, obj):
-        for membership in obj.memberships.select_related("user"):
+        self.delete_queryset(request, Team.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        # Each member is removed as from the team page: signed out if left in no team.
+        for membership in Membership.objects.filter(team__in=queryset).select_related("user"):
             organisers.remove_member(membership=membership)
-        super().delete_model(request, obj)
+        super().delete_queryset(request, queryset)
 
     def get_urls(self):
         invite = self.admin_site.admin_view(self.invite_view)
@@ -188,3 +194,25 @@ class AuditEntryAdmin(access.EventScopedAdmin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+AUDIT_PANEL_ROWS = 10
+
+
+def audit_panel(request, event):
+    """The latest lines of the event's audit log, on its page (managers and site admins)."""
+    if not access.rules.has_perm("events.view_auditentry", request.user, event):
+        return ""
+    changelist = reverse("admin:events_auditentry_changelist")
+    return render_to_string(
+        "admin/events/audit_panel.html",
+        {
+            "event": event,
+            "entries": list(event.audit_entries.all()[:AUDIT_PANEL_ROWS]),
+            "log_url": f"{changelist}?event__id__exact={event.pk}",
+        },
+        request=request,
+    )
+
+
+event_admin_panels.append(audit_panel)

@@ -405,7 +405,7 @@ class AuditEntry(models.Model):
     actor = models.CharField(_("who"), max_length=254)
     action = models.CharField(_("what"), max_length=30, choices=Action)
     detail = models.CharField(_("detail"), max_length=500, blank=True)
-    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("date and time"), auto_now_add=True, db_index=True)
 
     class Meta:
         verbose_name = _("audit log entry")

@@ -59,7 +59,7 @@ class Migration(migrations.Migration):
                 ('actor', models.CharField(max_length=254, verbose_name='who')),
                 ('action', models.CharField(choices=[('exported', 'Exported the registration list'), ('viewed_registrant', 'Viewed a registrant'), ('sent', 'Sent messages'), ('resent', 'Resent messages'), ('changed', 'Changed the time or the meeting link')], max_length=30, verbose_name='what')),
                 ('detail', models.CharField(blank=True, max_length=500, verbose_name='detail')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='when')),
+                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='date and time')),
                 ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='audit_entries', to='events.event', verbose_name='event')),
                 ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='who')),
             ],

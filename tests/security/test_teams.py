@@ -352,6 +352,13 @@ def test_the_audit_log_shows_the_export_and_the_resend(world):
         ("manager.a@example.org", AuditEntry.Action.EXPORTED),
         ("manager.a@example.org", AuditEntry.Action.RESENT),
     }
+    event_page = client.get(f"/en/admin/events/event/{world['event_a'].pk}/change/")
+    panel = event_page.content.decode().split('class="module audit-panel"', 1)[1]
+    assert "Exported the registration list" in panel and "Resent messages" in panel
+    viewer_page = client_for(world["viewer_a"]).get(
+        f"/en/admin/events/event/{world['event_a'].pk}/change/"
+    )
+    assert "audit-panel" not in viewer_page.content.decode()
     # The other team's manager does not see it.
     other = client_for(world["manager_b"]).get("/en/admin/events/auditentry/").content.decode()
     assert "manager.a@example.org" not in other
