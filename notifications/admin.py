@@ -224,6 +224,10 @@ class DeliveryAdmin(access.EventScopedAdmin, admin.ModelAdmin):
         # Rows change only by sending; the list stays editable for the retry action.
         return obj is None and super().has_change_permission(request)
 
+    def has_delete_permission(self, request, obj=None):
+        # A deleted row would be queued and sent again: site administrators only.
+        return access.is_site_admin(request.user)
+
 
 # --- The event page -------------------------------------------------------------------------
 

@@ -520,3 +520,11 @@ def test_a_member_removed_from_one_team_keeps_only_the_other(world):
     registration_a = world["registration_a"]
     url = f"/en/admin/registration/registration/{registration_a.pk}/change/"
     assert client.get(url).status_code == 404
+
+
+def test_only_site_administrators_delete_a_delivery(world, admin_client):
+    # A deleted outbox row would be queued and sent again.
+    url = f"/en/admin/notifications/delivery/{world['delivery_a'].pk}/delete/"
+    assert client_for(world["manager_a"]).post(url, {"post": "yes"}).status_code == 403
+    assert Delivery.objects.filter(pk=world["delivery_a"].pk).exists()
+    assert admin_client.get(url).status_code == 200
