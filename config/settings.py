@@ -231,6 +231,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# An organiser's invitation link (events.organisers) works this long, once.
+PASSWORD_RESET_TIMEOUT = 7 * 24 * 3600
 # Where a login lands when its `next` is missing or unsafe: the admin is the only login.
 LOGIN_REDIRECT_URL = "admin:index"
 

@@ -7,6 +7,7 @@ from django.urls import include, path
 
 from config import throttle, views
 from config.sitemaps import SITEMAPS
+from events import views as event_views
 
 # The error pages in the site's layout and the request's language (config/errors.py); a lost
 # database connection answers 503 "try again in a minute", other errors 500.
@@ -37,6 +38,16 @@ urlpatterns += i18n_patterns(
     # Before admin.site.urls so it wins: the admin login with failed-attempt throttling.
     path("admin/login/", throttle.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
+    path(
+        "organisers/welcome/<uidb64>/<token>/",
+        event_views.OrganiserWelcomeView.as_view(),
+        name="organiser_welcome",
+    ),
+    path(
+        "organisers/welcome/done/",
+        event_views.OrganiserWelcomeDoneView.as_view(),
+        name="organiser_welcome_done",
+    ),
     path("", include("registration.urls")),
     path("", include("events.urls")),
     prefix_default_language=True,

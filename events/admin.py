@@ -51,10 +51,10 @@ from django.utils.translation import check_for_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 
+from events import access, audit, rules, services
 from events import cache as event_cache
-from events import rules, services
 from events.languages import UN_LANGUAGES
-from events.models import AgendaItem, Document, Event, Speaker
+from events.models import AgendaItem, AuditEntry, Document, Event, Membership, Speaker, Team
 from events.zones import canonical_zone, offered_zones, zone_names
 
 event_admin_panels: list[Callable[[HttpRequest, Event], str]] = []
@@ -511,7 +511,7 @@ class AgendaItemForm(AgendaFormBase):
         super()._update_errors(errors)
 
 
-class AgendaItemInline(admin.StackedInline):
+class AgendaItemInline(access.EventScopedInline, admin.StackedInline):
     model = AgendaItem
     form = AgendaItemForm
     extra = 0
@@ -626,7 +626,7 @@ class DocumentForm(forms.ModelForm):
         self.fields["file"].widget.kept_name = upload.name
 
 
-class DocumentInline(admin.TabularInline):
+class DocumentInline(access.EventScopedInline, admin.TabularInline):
     model = Document
     form = DocumentForm
     extra = 0
@@ -723,7 +723,8 @@ def cancel_events(modeladmin, request, queryset):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(access.EventScopedAdmin, admin.ModelAdmin):
+    event_path = ""  # the rows are the events themselves
     form = EventAdminForm
     inlines = [AgendaItemInline, DocumentInline]
     list_display = [
@@ -752,6 +753,7 @@ class EventAdmin(admin.ModelAdmin):
                     "title",
                     "slug",
                     "status",
+                    "teams",
                     "public_page",
                     "summary",
                     "description",
@@ -811,6 +813,23 @@ class EventAdmin(admin.ModelAdmin):
             },
         ),
     ]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "teams":
+            # A manager adds the event to the teams they manage only; co-organising teams
+            # they are not a manager of are kept as they are (see save_related).
+            kwargs["widget"] = forms.CheckboxSelectMultiple
+            if not access.is_site_admin(request.user):
+                kwargs["queryset"] = managed_teams(request.user)
+                kwargs["required"] = True
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        teams = list(managed_teams(request.user)[:2])
+        if len(teams) == 1 and not access.is_site_admin(request.user):
+            initial.setdefault("teams", teams)
+        return initial
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
@@ -960,15 +979,33 @@ class EventAdmin(admin.ModelAdmin):
         return response
 
     def save_model(self, request, obj, form, change):
+        time_or_link = []
+        if change:
+            fields = sorted(set(form.changed_data) & services.ANNOUNCED_FIELDS)
+            stored = Event.objects.filter(pk=obj.pk).values(*fields).first() if fields else {}
+            time_or_link = [f for f in fields if stored and stored[f] != getattr(obj, f)]
         changes = services.save_event(event=obj, changed_fields=form.changed_data)
+        if time_or_link:
+            audit.record(
+                events=[obj],
+                user=request.user,
+                action=AuditEntry.Action.CHANGED_TIME_OR_LINK,
+                detail=", ".join(time_or_link),
+            )
         if changes:
             self.message_user(request, _change_notice(obj), messages.INFO)
         for _field, warning in rules.event_warnings(obj):
             self.message_user(request, warning, messages.WARNING)
 
     def save_related(self, request, form, formsets, change):
+        kept_teams = []
+        if change and not access.is_site_admin(request.user):
+            kept_teams = list(
+                form.instance.teams.exclude(pk__in=managed_teams(request.user).values("pk"))
+            )
         super().save_related(request, form, formsets, change)
         event = form.instance
+        event.teams.add(*kept_teams)
         for formset in formsets:
             for item_form in formset.forms:
                 stash_name = getattr(item_form, "stash_name", None)
@@ -1026,6 +1063,12 @@ def _change_notice(event):
     ) % {"count": count, "minutes": minutes}
 
 
+def managed_teams(user):
+    return Team.objects.filter(
+        memberships__user_id=user.pk, memberships__role=Membership.Role.MANAGER
+    ).order_by("name", "pk")
+
+
 @admin.register(Speaker)
 class SpeakerAdmin(admin.ModelAdmin):
     list_display = ["name", "title", "organisation", "events"]
@@ -1035,11 +1078,34 @@ class SpeakerAdmin(admin.ModelAdmin):
     ordering = ["name", "pk"]
 
     def get_queryset(self, request):
-        return (
+        queryset = (
             super()
             .get_queryset(request)
             .annotate(event_total=Count("agenda_items__event", distinct=True))
         )
+        if access.is_site_admin(request.user):
+            return queryset
+        # Organisers see the speakers of their events and those on no agenda yet.
+        speaking = AgendaItem.speakers.through.objects
+        mine = speaking.filter(agendaitem__event_id__in=access.event_ids_for(request.user))
+        return queryset.filter(
+            Q(pk__in=mine.values("speaker_id")) | ~Q(pk__in=speaking.values("speaker_id"))
+        )
+
+    def has_module_permission(self, request):
+        return access.is_organiser(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return access.is_organiser(request.user)
+
+    def has_add_permission(self, request):
+        return access.is_manager(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return access.is_manager(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return access.is_site_admin(request.user)
 
     @admin.display(description=_("events"), ordering="event_total")
     def events(self, obj):
@@ -1047,3 +1113,7 @@ class SpeakerAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         services.save_speaker(speaker=obj)
+
+
+# The teams, their members and the audit log live in their own module; registering them here.
+from events import admin_teams  # noqa: E402, F401

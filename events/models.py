@@ -1,6 +1,7 @@
 import zoneinfo
 from datetime import timedelta
 from pathlib import PurePath
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -157,6 +158,11 @@ class Event(Translatable):
     )
     previous_timezone = models.CharField(
         _("previous time zone"), max_length=64, blank=True, editable=False
+    )
+
+    # Who organises it (co-organisers: several teams); their members see its registrations.
+    teams: "models.ManyToManyField[Team, Any]" = models.ManyToManyField(
+        "Team", related_name="events", blank=True, verbose_name=_("organising teams")
     )
 
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -329,3 +335,96 @@ class Document(models.Model):
     def download_name(self):
         extension = PurePath(self.file.name).suffix.lower()
         return f"{slugify(self.title) or 'document'}{extension}"
+
+
+class Team(models.Model):
+    """An organising entity (a UN office, a permanent mission, an NGO). Its members see and
+    manage its events and their registrations; nobody else but site administrators does."""
+
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="Membership",
+        related_name="organising_teams",
+        verbose_name=_("members"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["name", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        MANAGER = "manager", _("Manager")
+        VIEWER = "viewer", _("Viewer")
+
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("team")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("person"),
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role, default=Role.MANAGER)
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("team member")
+        verbose_name_plural = _("team members")
+        ordering = ["team", "user__email", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="membership_one_per_team"),
+            models.CheckConstraint(
+                condition=Q(role__in=["manager", "viewer"]), name="membership_role_known"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} ({self.get_role_display()}, {self.team})"
+
+
+class AuditEntry(models.Model):
+    """Who did what with an event's registrants, and when. Kept as long as the registrations
+    (purge_personal_data removes both)."""
+
+    class Action(models.TextChoices):
+        EXPORTED = "exported", _("Exported the registration list")
+        VIEWED_REGISTRANT = "viewed_registrant", _("Viewed a registrant")
+        SENT = "sent", _("Sent messages")
+        RESENT = "resent", _("Resent messages")
+        CHANGED_TIME_OR_LINK = "changed", _("Changed the time or the meeting link")
+
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="audit_entries", verbose_name=_("event")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    # The name at the time: the entry still says who after the account is gone.
+    actor = models.CharField(_("who"), max_length=254)
+    action = models.CharField(_("what"), max_length=30, choices=Action)
+    detail = models.CharField(_("detail"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("date and time"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["event", "-created_at"], name="audit_event_time_idx")]
+
+    def __str__(self):
+        return f"{self.actor}: {self.get_action_display()}"

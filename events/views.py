@@ -1,15 +1,19 @@
 import functools
 
 from django.conf import settings
+from django.contrib.auth.views import PasswordResetCompleteView, PasswordResetConfirmView
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
+from django.urls import reverse_lazy
 from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_safe
 
+from events import access, ics
 from events import cache as event_cache
-from events import ics
 from events.models import Document, Event
+from events.organisers import invitation_tokens
 from events.presentation import EventPage, agenda_values, document_rows
 
 PUBLIC_STATUSES = [Event.Status.PUBLISHED, Event.Status.CANCELLED]
@@ -40,9 +44,9 @@ def _page_events():
 
 
 def _visible_event(request, slug, queryset=None):
-    """A published or cancelled event; drafts only for staff (the preview), else 404."""
+    """A published or cancelled event; drafts only for its organisers (the preview), else 404."""
     event = get_object_or_404(queryset if queryset is not None else Event.objects, slug=slug)
-    if event.status not in PUBLIC_STATUSES and not request.user.is_staff:
+    if event.status not in PUBLIC_STATUSES and not access.can_view(request.user, event):
         raise Http404("No such event.")
     return event
 
@@ -131,3 +135,26 @@ def event_document(request, slug, pk):
         content_type=document.content_type or "application/octet-stream",
     )
     return response
+
+
+class OrganiserWelcomeView(PasswordResetConfirmView):
+    """The invitation link: sets the new organiser's password once (events.organisers)."""
+
+    token_generator = invitation_tokens
+    template_name = "registration/organiser_welcome.html"
+    success_url = reverse_lazy("organiser_welcome_done")
+    reset_url_token = "set-password"  # noqa: S105 (a URL segment, not a secret)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["title"] = (
+            gettext("Choose your password")
+            if context.get("validlink")
+            else gettext("This link no longer works")
+        )
+        return context
+
+
+class OrganiserWelcomeDoneView(PasswordResetCompleteView):
+    template_name = "registration/organiser_welcome_done.html"
+    title = gettext_lazy("Your password is set")

@@ -21,7 +21,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 
+from events import access, audit
 from events.languages import UN_LANGUAGES
+from events.models import AuditEntry
 from notifications import services
 from notifications.emails import build_message
 from notifications.models import Delivery
@@ -34,6 +36,12 @@ Status = Delivery.Status
 @admin.action(description=_("Try the selected failed messages again"), permissions=["change"])
 def retry_failed(modeladmin, request, queryset):
     ids = retry_failed_deliveries(deliveries=queryset)
+    audit.record_per_event(
+        Delivery.objects.filter(pk__in=ids),
+        user=request.user,
+        action=AuditEntry.Action.RESENT,
+        what=gettext("failed messages tried again"),
+    )
     modeladmin.message_user(
         request,
         ngettext(
@@ -118,7 +126,7 @@ def _stamp(moment, tz):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(access.EventScopedAdmin, admin.ModelAdmin):
     list_display = (
         "recipient",
         "event",
@@ -129,7 +137,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         "sent_at",
         "error",
     )
-    list_filter = ("kind", "status", "event")
+    list_filter = ("kind", "status", ("event", access.ScopedEventFilter))
     search_fields = ("registration__email", "registration__name", "esp_message_id")
     list_select_related = ("registration", "event")
     list_per_page = 100
@@ -211,6 +219,10 @@ class DeliveryAdmin(admin.ModelAdmin):
         # Rows change only by sending; the list stays editable for the retry action.
         return obj is None and super().has_change_permission(request)
 
+    def has_delete_permission(self, request, obj=None):
+        # A deleted row would be queued and sent again: site administrators only.
+        return access.is_site_admin(request.user)
+
 
 # --- The event page -------------------------------------------------------------------------
 
@@ -282,6 +294,15 @@ def send_meeting_links_now(modeladmin, request, queryset):
             )
             continue
         queued = services.send_meeting_links_now(event=event, now=now)
+        audit.record(
+            events=[event],
+            user=request.user,
+            action=AuditEntry.Action.SENT,
+            detail=ngettext(
+                "meeting link: %(count)d person", "meeting link: %(count)d people", queued
+            )
+            % {"count": queued},
+        )
         modeladmin.message_user(
             request,
             ngettext(
@@ -301,6 +322,12 @@ def send_meeting_links_now(modeladmin, request, queryset):
 @admin.action(description=_("Resend the meeting link to selected"), permissions=["change"])
 def resend_meeting_link(modeladmin, request, queryset):
     queued = services.resend_meeting_link(registrations=queryset)
+    audit.record_per_event(
+        queryset,
+        user=request.user,
+        action=AuditEntry.Action.RESENT,
+        what=gettext("meeting link"),
+    )
     skipped = queryset.count() - queued
     modeladmin.message_user(
         request,

@@ -30,8 +30,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from events import access, audit
 from events.languages import UN_LANGUAGES
-from events.models import Event
+from events.models import AuditEntry, Event
 from registration import services
 from registration.addresses import canonical_email_or_none
 from registration.availability import free_seats, seats_taken_in
@@ -218,6 +219,9 @@ def promote_registrations(modeladmin, request, queryset):
 
 @admin.action(description=_("Resend the confirmation email"), permissions=["change"])
 def resend_confirmations(modeladmin, request, queryset):
+    audit.record_per_event(
+        queryset, user=request.user, action=AuditEntry.Action.RESENT, what=gettext("confirmation")
+    )
     _apply(
         request,
         queryset,
@@ -242,6 +246,12 @@ def cancel_registrations(modeladmin, request, queryset):
 
 @admin.action(description=_("Export selected registrations (CSV)"), permissions=["view"])
 def export_registrations(modeladmin, request, queryset):
+    audit.record_per_event(
+        queryset,
+        user=request.user,
+        action=AuditEntry.Action.EXPORTED,
+        what=gettext("selected registrations"),
+    )
     return csv_response(queryset, filename=f"registrations-{_today()}.csv")
 
 
@@ -251,6 +261,12 @@ def export_event_registrations(modeladmin, request, queryset):
     slugs = list(queryset.values_list("slug", flat=True)[:2])
     name = slugs[0] if len(slugs) == 1 else "events"
     registrations = Registration.objects.filter(event__in=queryset)
+    audit.record(
+        events=queryset,
+        user=request.user,
+        action=AuditEntry.Action.EXPORTED,
+        detail=gettext("all registrations"),
+    )
     return csv_response(registrations, filename=f"registrations-{name}-{_today()}.csv")
 
 
@@ -267,11 +283,12 @@ class RegistrationAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in ("name", "organisation", "job_title"):
-            self.fields[name].validators.extend(TEXT_VALIDATORS)
+            if name in self.fields:  # a viewer's form has none: every field is read-only
+                self.fields[name].validators.extend(TEXT_VALIDATORS)
 
 
 @admin.register(Registration)
-class RegistrationAdmin(admin.ModelAdmin):
+class RegistrationAdmin(access.EventScopedAdmin, admin.ModelAdmin):
     form = RegistrationAdminForm
     # What an organiser scans for first, so that it stays in view at 1280 px beside the two
     # sidebars; country and languages are filters and CSV columns.
@@ -287,7 +304,7 @@ class RegistrationAdmin(admin.ModelAdmin):
     )
     list_display_links = ("name",)
     list_filter = (
-        "event",
+        ("event", access.ScopedEventFilter),
         "status",
         "affiliation",
         "preferred_language",
@@ -364,6 +381,17 @@ class RegistrationAdmin(admin.ModelAdmin):
         if address:
             results |= queryset.filter(email=address)
         return results, may_have_duplicates
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET":
+            registration = self.get_object(request, object_id)
+            audit.record(
+                events=[registration.event],
+                user=request.user,
+                action=AuditEntry.Action.VIEWED_REGISTRANT,
+                detail=f"#{registration.pk} {registration.name}",
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def has_add_permission(self, request):
         # Registrations come through the public form, which checks capacity and consent.

@@ -32,7 +32,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from events import cache as event_cache
-from events.models import Event
+from events.models import AuditEntry, Event
 from registration.addresses import canonical_email
 from registration.availability import State, event_availability, place_for, seats_left
 from registration.models import (
@@ -352,6 +352,8 @@ def purge_personal_data(*, now: datetime, days: int | None = None) -> int:
     )
     with transaction.atomic():
         ManageToken.objects.filter(registration__in=due).delete()
+        # The audit log names who was viewed: it goes with the registrations.
+        AuditEntry.objects.filter(event__ends_at__lt=now - timedelta(days=days)).delete()
         return due.update(
             # Unique per row, so the one-active-per-email constraint still holds.
             email=Concat(

@@ -7,7 +7,8 @@ registration_closes_at (null = open until start), meeting_link_send_at (null = 2
 interpretation_languages (codes), agenda ([{starts_at, ends_at, title, description, speakers:
 [{name, title, organisation}], translations}]), documents ([{kind, title, language, path}],
 path relative to the JSON file), and optionally expected_outcomes (list of lines), organiser,
-contact_email, venue, translations ({"fr": {"title": ...}, ...}).
+contact_email, venue, translations ({"fr": {"title": ...}, ...}), teams (slugs of the
+organising teams, which must exist; left out: an existing event keeps its teams).
 
 Import is all or nothing: one transaction, and the first problem stops it with a message that
 names the key, e.g. `agenda[2].starts_at: "25/06" is not an ISO 8601 date and time`. The

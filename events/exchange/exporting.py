@@ -42,6 +42,7 @@ def export_event(event: Event, *, document_path: Callable[[Document], str]) -> d
         "meeting_link_send_at": _iso(event.meeting_link_send_at, zone),
         "interpretation_languages": list(event.interpretation_languages),
         "translations": event.translations or {},
+        "teams": sorted(event.teams.values_list("slug", flat=True)),
         "agenda": [
             {
                 "starts_at": _iso(item.starts_at, zone),

@@ -54,6 +54,8 @@ def import_event(
             services.cancel_event(event=event)
         _replace_agenda(event, parsed.agenda)
         _replace_documents(event, parsed.documents)
+        if parsed.teams is not None:
+            event.teams.set(parsed.teams)
     if warn is not None:
         for key, message in warnings:
             warn(key, message)

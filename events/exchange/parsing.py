@@ -17,7 +17,7 @@ from django.db import models
 
 from events.documents import validate_document
 from events.languages import UN_LANGUAGE_CODES
-from events.models import AgendaItem, Document, Event
+from events.models import AgendaItem, Document, Event, Team
 from events.zones import known_timezone
 
 REQUIRED = ["slug", "title", "starts_at", "ends_at", "timezone"]
@@ -42,6 +42,7 @@ OPTIONAL: dict[str, object] = {
     "agenda": [],
     "documents": [],
     "translations": {},
+    "teams": None,
 }
 AGENDA_KEYS = {"starts_at", "ends_at", "title", "description", "speakers", "translations"}
 SPEAKER_KEYS = {"name", "title", "organisation"}
@@ -71,6 +72,7 @@ class ParsedEvent:
     status: str
     agenda: list[AgendaEntry]
     documents: list[DocumentEntry]
+    teams: list[Team] | None  # None: the key was left out (an existing event keeps its teams)
 
 
 def parse_event(data: Any, *, base_dir: Path) -> ParsedEvent:
@@ -84,6 +86,7 @@ def parse_event(data: Any, *, base_dir: Path) -> ParsedEvent:
         status=_choice(values["status"], "status", Event.Status),
         agenda=_parse_agenda(values["agenda"]),
         documents=_parse_documents(values["documents"], base_dir),
+        teams=_parse_teams(values["teams"]),
     )
 
 
@@ -248,6 +251,21 @@ def _document_file(value: Any, key: str, base_dir: Path) -> tuple[Path, str]:
 
 
 # --- The checks of single values ----------------------------------------------------------
+
+
+def _parse_teams(slugs: Any) -> list[Team] | None:
+    """The teams the slugs name (None: the key was left out)."""
+    if slugs is None:
+        return None
+    if not isinstance(slugs, list):
+        raise EventDataError("teams", "expected a list of team slugs")
+    found = Team.objects.in_bulk([s for s in slugs if isinstance(s, str)], field_name="slug")
+    for index, slug in enumerate(slugs):
+        if slug not in found:
+            raise EventDataError(
+                f"teams[{index}]", f"{slug!r} is not a team (add_organiser creates one)"
+            )
+    return [found[slug] for slug in slugs]
 
 
 def _dt(value: Any, key: str, *, required: bool = True) -> datetime | None:

@@ -232,3 +232,26 @@ def test_documents_in_a_subfolder_are_fine(folder):
     data = event_json(documents=[{"title": "Concept note", "path": "docs/note.pdf"}])
     run("import_event", str(write(folder, data)))
     assert Event.objects.get(slug="imported").documents.count() == 1
+
+
+def test_teams_import_and_export_by_slug(folder):
+    from events.models import Team
+
+    Team.objects.create(slug="unoct", name="UNOCT")
+    Team.objects.create(slug="morocco", name="Permanent Mission of Morocco")
+    run("import_event", str(write(folder, event_json(teams=["unoct", "morocco"]))))
+    event = Event.objects.get(slug="imported")
+    assert sorted(event.teams.values_list("slug", flat=True)) == ["morocco", "unoct"]
+    assert json.loads(run("export_event", "imported"))["teams"] == ["morocco", "unoct"]
+    # Left out on an update: the event keeps its teams.
+    run("import_event", str(write(folder, event_json())))
+    assert event.teams.count() == 2
+
+
+def test_an_unknown_team_is_an_error_naming_the_key(folder):
+    from events.models import Team
+
+    Team.objects.create(slug="unoct", name="UNOCT")
+    with pytest.raises(CommandError, match=r"teams\[1\]: 'nobody' is not a team"):
+        run("import_event", str(write(folder, event_json(teams=["unoct", "nobody"]))))
+    assert not Event.objects.filter(slug="imported").exists()

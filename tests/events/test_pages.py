@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from events import cache as event_cache
 from events import services
-from events.models import Event
+from events.models import Event, Membership, Team
 from registration.models import Registration
 from tests.events.conftest import add_agenda, make_event
 
@@ -90,14 +90,22 @@ def test_agenda_times_are_in_the_event_zone_with_speakers(client, june_event):
     assert "Speaker 2" in html and "Org 2" in html
 
 
-def test_draft_is_404_for_the_public_and_previewable_by_staff(client, event):
+def test_draft_is_404_for_the_public_and_previewable_by_its_organisers(client, event):
     event.status = Event.Status.DRAFT
     event.save()
     assert client.get("/en/events/side-event/").status_code == 404
     assert client.get("/en/events/side-event/calendar.ics").status_code == 404
     assert "Civil society and prisons" not in page_text(client, "/en/")
 
+    ours, theirs = Team.objects.create(slug="ours", name="Ours"), Team.objects.create(slug="x")
+    event.teams.add(ours)
+    other = User.objects.create_user("other-team", password="pw", is_staff=True)
+    Membership.objects.create(team=theirs, user=other)
+    client.force_login(other)
+    assert client.get("/en/events/side-event/").status_code == 404
+
     staff = User.objects.create_user("organiser", password="pw", is_staff=True)
+    Membership.objects.create(team=ours, user=staff, role=Membership.Role.VIEWER)
     client.force_login(staff)
     html = page_text(client, "/en/events/side-event/")
     assert "Preview: this event is a draft" in html

@@ -53,3 +53,8 @@ def test_running_again_leaves_an_upcoming_demo_alone():
         first.starts_at,
         first.updated_at,
     )
+
+
+def test_the_demo_event_belongs_to_the_demo_team():
+    event = seed()
+    assert list(event.teams.values_list("slug", flat=True)) == ["demo"]

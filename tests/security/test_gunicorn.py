@@ -156,6 +156,7 @@ def test_manage_link_tokens_never_reach_the_access_log(server):
     marker = secrets.token_hex(8)
     server.get(f"/en/r/{TOKEN}/", Referer=f"http://127.0.0.1/en/r/{TOKEN}/")
     server.get(f"/fr/r/{TOKEN}/cancel/?token={TOKEN}")
+    server.get(f"/es/organisers/welcome/MQ/{TOKEN}/")  # an organiser's invitation
     server.get(f"/en/?done={marker}")
     log = server.access_log_after(marker)
 
@@ -163,6 +164,7 @@ def test_manage_link_tokens_never_reach_the_access_log(server):
     assert 'GET /en/r/[redacted]/ HTTP/1.1" 404' in log
     assert "/en/r/[redacted]/" in log.split('GET /en/r/[redacted]/ HTTP/1.1" 404', 1)[1]  # referrer
     assert "GET /fr/r/[redacted]/cancel/?token=[redacted] HTTP/1.1" in log
+    assert "GET /es/organisers/welcome/MQ/[redacted]/ HTTP/1.1" in log
 
 
 def test_responses_name_no_server_and_carry_a_permissions_policy(server):

@@ -7,9 +7,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from events.exchange import EventDataError, import_event
-from events.models import Event
+from events.models import Event, Team
 
 DEMO = Path(__file__).resolve().parents[2] / "demo" / "side-event.json"
+# The demo event's organising team (events/demo/side-event.json names it under "teams").
+DEMO_TEAM = {"slug": "demo", "name": "Convene demo team"}
 DAYS_AHEAD = 5
 DATETIME_KEYS = [
     "starts_at",
@@ -69,6 +71,7 @@ class Command(BaseCommand):
             date = timezone.localdate(timezone=ZoneInfo(data["timezone"])) + timedelta(
                 days=DAYS_AHEAD
             )
+        Team.objects.get_or_create(slug=DEMO_TEAM["slug"], defaults={"name": DEMO_TEAM["name"]})
         try:
             event, created = import_event(dated(data, date), base_dir=DEMO.parent)
         except EventDataError as error:
