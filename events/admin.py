@@ -7,6 +7,8 @@ Extension points for the apps above events (which events must not import):
   Append to it from your AppConfig.ready().
 - `register_event_action(func)`: add an admin action (a normal `@admin.action` function
   `(modeladmin, request, queryset)`) to the event changelist.
+- `event_admin_inlines`: inline admin classes shown on the event's change page after the
+  agenda and documents (registration questions, ...).
 - `change_notice_counters`: callables `(*, event) -> int`, called right after a change of a
   published event's time or meeting link was saved: how many people its notices will email
   (the organiser is told the sum).
@@ -54,6 +56,7 @@ from events.models import AgendaItem, Document, Event, Speaker
 from events.zones import canonical_zone, offered_zones, zone_names
 
 event_admin_panels = []
+event_admin_inlines = []
 change_notice_counters = []
 _extra_actions = []
 
@@ -899,6 +902,9 @@ class EventAdmin(admin.ModelAdmin):
     # --- change form ---
     class Media:
         js = ["events/admin-event.js"]
+
+    def get_inlines(self, request, obj):
+        return [*super().get_inlines(request, obj), *event_admin_inlines]
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = copy.deepcopy(super().get_fieldsets(request, obj))

@@ -57,6 +57,11 @@ OPTIONAL = {
 AGENDA_KEYS = {"starts_at", "ends_at", "title", "description", "speakers", "translations"}
 SPEAKER_KEYS = {"name", "title", "organisation"}
 DOCUMENT_KEYS = {"kind", "title", "language", "path"}
+# Keys the apps above events add to the file (events must not import them): name ->
+# (parse(value) -> parsed, raising EventDataError; save(*, event, parsed) inside the import's
+# transaction; export(event) -> JSON-ready value). Registered from an AppConfig.ready().
+extra_parts = {}
+
 # JSON key -> model field, where they differ.
 FIELD_FOR_KEY = {"waitlist": "waitlist_enabled"}
 KEY_FOR_FIELD = {field: key for key, field in FIELD_FOR_KEY.items()}
@@ -166,7 +171,7 @@ def import_event(data, *, base_dir, warn=None):
     file's; a time or meeting-link change of a published event is announced as for an edit.
     `warn(key, message)` hears what is allowed but probably a mistake (the event is saved).
     """
-    _check_keys(data, [*REQUIRED, *OPTIONAL], "")
+    _check_keys(data, [*REQUIRED, *OPTIONAL, *extra_parts], "")
     for key in REQUIRED:
         if key not in data:
             raise EventDataError(key, "missing (required)")
@@ -227,6 +232,11 @@ def import_event(data, *, base_dir, warn=None):
     status = _choice(values["status"], "status", Event.Status)
     agenda = _parse_agenda(values["agenda"])
     documents = _parse_documents(values["documents"], Path(base_dir))
+    extras = {
+        name: (save, parse(data[name]))
+        for name, (parse, save, _export) in extra_parts.items()
+        if name in data
+    }
 
     with transaction.atomic():
         event = Event.objects.select_for_update().filter(slug=slug).first()
@@ -265,6 +275,8 @@ def import_event(data, *, base_dir, warn=None):
                 document.save()
         storage = Document._meta.get_field("file").storage
         transaction.on_commit(lambda: [storage.delete(name) for name in old_files])
+        for save, parsed in extras.values():
+            save(event=event, parsed=parsed)
     for key, message in warnings if warn else ():
         warn(key, message)
     return event, created
@@ -437,4 +449,5 @@ def export_event(event, *, document_path):
             }
             for document in event.documents.all()
         ],
+        **{name: export(event) for name, (_parse, _save, export) in extra_parts.items()},
     }

@@ -32,6 +32,7 @@ from events import cache as event_cache
 from events.models import Event
 from registration.addresses import canonical_email
 from registration.models import ManageToken, Registration, hash_token, new_token
+from registration.questions import erase_personal_answers
 from registration.signals import registration_changed
 
 Status = Registration.Status
@@ -169,6 +170,8 @@ def register(*, event, data, ip=None, locked=False, issue_token=True):
             confirmed_at=now if status == Status.CONFIRMED else None,
             affiliation=data.get("affiliation") or Registration.Affiliation.OTHER,
             preferred_language=data.get("preferred_language") or "en",
+            # The form's checked answers (registration/questions.py), in the same INSERT.
+            answers=data.get("answers") or {},
             **{field: data.get(field) or "" for field in OPTIONAL_FIELDS},
         )
         try:
@@ -305,6 +308,9 @@ def update_details(*, registration, data):
     ]
     for field in changed:
         setattr(registration, field, data[field] or "")
+    if "answers" in data and data["answers"] != registration.answers:
+        registration.answers = data["answers"]
+        changed.append("answers")
     if changed:
         registration.save(update_fields=[*changed, "updated_at"])
     return registration
@@ -363,7 +369,8 @@ def registration_for_token(token):
 def purge_personal_data(*, now, days=None):
     """Anonymises registrations of events that ended more than `days` ago (default
     settings.PERSONAL_DATA_RETENTION_DAYS): names, emails, organisations, job titles, time
-    zones and manage links go; status, affiliation, country and languages stay for the counts.
+    zones, manage links and answers to personal questions go; status, affiliation, country,
+    languages and other answers stay for the counts.
     Safe to run twice: anonymised rows are skipped. Returns how many were anonymised."""
     if days is None:
         days = settings.PERSONAL_DATA_RETENTION_DAYS
@@ -372,6 +379,8 @@ def purge_personal_data(*, now, days=None):
     )
     with transaction.atomic():
         ManageToken.objects.filter(registration__in=due).delete()
+        # Answers the organiser marked personal go too (registration/questions.py).
+        erase_personal_answers(registrations=due)
         return due.update(
             # Unique per row, so the one-active-per-email constraint still holds.
             email=Concat(

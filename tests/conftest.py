@@ -4,9 +4,9 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
+from django.utils import translation
 
 URLENCODED = "application/x-www-form-urlencoded"
-from django.utils import translation
 
 
 @pytest.fixture(autouse=True)
