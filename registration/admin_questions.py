@@ -124,17 +124,21 @@ def answers_table(registration):
 
 
 class AnswerFilter(admin.SimpleListFilter):
-    """Filter by a choice question's answer, once the list is filtered to one event."""
+    """Filter by a choice or yes/no question's answer within one event. Reached from the bars
+    of the event page's charts (choice_charts links each answer); once filtering, the sidebar
+    offers the event's other answers. Not built for the plain list, which keeps its query
+    budget (tests/test_query_budgets.py)."""
 
     title = _("answer")
     parameter_name = "answer"
 
     def lookups(self, request, model_admin):
         event_id = request.GET.get("event__id__exact")
-        if not event_id or not event_id.isdigit():
+        if not event_id or not event_id.isdigit() or self.parameter_name not in request.GET:
             return []
         options = []
-        for question in Question.objects.filter(event_id=event_id):
+        # From the cache: the list page keeps its query budget (tests/test_query_budgets.py).
+        for question in questions.questions_for(None, event_id=event_id):
             if question.type in questions.SINGLE_CHOICE_TYPES | {Question.Type.MULTIPLE}:
                 for key, label in questions.choice_labels(question).items():
                     options.append((f"{question.key}={key}", f"{question.label}: {label}"))
@@ -150,9 +154,17 @@ class AnswerFilter(admin.SimpleListFilter):
         key, answer = value.split("=", 1)
         if not questions.KEY_RE.fullmatch(key):
             return queryset.none()
-        question = Question.objects.filter(
-            key=key, event_id=request.GET.get("event__id__exact") or 0
-        ).first()
+        event_id = request.GET.get("event__id__exact") or ""
+        found = (
+            [
+                question
+                for question in questions.questions_for(None, event_id=event_id)
+                if question.key == key
+            ]
+            if event_id.isdigit()
+            else []
+        )
+        question = found[0] if found else None
         if question is None:
             return queryset.none()
         if question.type == Question.Type.YES_NO:
@@ -192,6 +204,8 @@ def choice_charts(event):
             }
             for index, (key, label) in enumerate(labels.items())
         ]
+        for row, key in zip(rows, labels, strict=True):
+            row["filter"] = f"{AnswerFilter.parameter_name}={question.key}%3D{key}"
         charts.append({"title": question.label, "rows": rows, "height": len(rows) * 22})
     return charts
 

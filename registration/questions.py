@@ -53,12 +53,14 @@ def _cache_key(event_id):
     return f"registration:questions:{event_id}"
 
 
-def questions_for(event):
-    """The event's shown questions, in order: from the cache, else one query (then cached)."""
-    key = _cache_key(event.pk)
+def questions_for(event, *, event_id=None):
+    """The event's shown questions, in order: from the cache, else one query (then cached).
+    `event_id` instead of `event` where only the id is at hand."""
+    event_id = event.pk if event is not None else int(event_id)
+    key = _cache_key(event_id)
     questions = cache.get(key)
     if questions is None:
-        questions = list(Question.objects.filter(event_id=event.pk, active=True))
+        questions = list(Question.objects.filter(event_id=event_id, active=True))
         cache.set(key, questions, CACHE_SECONDS)
     return questions
 

@@ -203,6 +203,8 @@ def test_list_filters_by_choice_answers_and_panel_charts_each_choice_question(
         in page
     )
     assert "Topics of interest: Prisons 1, Youth 1, Gender 1" in page
+    # Each answer under a chart opens the list filtered by it.
+    assert f"?event__id__exact={asking.pk}&amp;answer=access%3Dsign" in page
 
 
 def test_renaming_a_choice_keeps_its_key_and_answers(client, asking, admin_client):
