@@ -297,7 +297,10 @@ def _stored(question, value):
     if question.type == Type.MULTIPLE:
         order = [choice["key"] for choice in question.choices]
         return [key for key in order if key in value]
-    if question.type in {Type.TEXT, Type.LONG_TEXT}:
+    if question.type == Type.LONG_TEXT:
+        # Browsers send a textarea's line breaks as CRLF; one spelling in storage and CSV.
+        return value.replace("\r\n", "\n").replace("\r", "\n").strip() or None
+    if question.type == Type.TEXT:
         return value.strip() or None
     return value
 

@@ -250,3 +250,8 @@ def test_closed_event_still_stores_nothing(client, asking):
     asking.save()
     assert post(client, asking).status_code == 200
     assert not Registration.objects.exists()
+
+
+def test_long_text_line_breaks_are_stored_as_the_browser_meant_them(client, asking):
+    assert post(client, asking, q_panel_question="First line\r\nSecond line").status_code == 302
+    assert Registration.objects.get().answers["panel_question"] == "First line\nSecond line"
