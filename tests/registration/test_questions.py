@@ -255,3 +255,69 @@ def test_closed_event_still_stores_nothing(client, asking):
 def test_long_text_line_breaks_are_stored_as_the_browser_meant_them(client, asking):
     assert post(client, asking, q_panel_question="First line\r\nSecond line").status_code == 302
     assert Registration.objects.get().answers["panel_question"] == "First line\nSecond line"
+
+
+def question_form(index, **fields):
+    base = {
+        "key": "",
+        "type": "text",
+        "position": str(index),
+        "label": "",
+        "help_text": "",
+        "choices": "[]",
+        "show_if_question": "",
+        "show_if_equals": "",
+        "active": "on",
+    }
+    return {f"questions-{index}-{name}": value for name, value in {**base, **fields}.items()}
+
+
+def test_organiser_adds_ordered_translated_questions_on_the_event_page(admin_client, event):
+    from tests.events.conftest import admin_post_data
+
+    url = reverse("admin:events_event_change", args=[event.pk])
+    assert 'id="questions-group"' in admin_client.get(url).content.decode()
+    data = admin_post_data(event)
+    data.update({"questions-TOTAL_FORMS": "2", "questions-INITIAL_FORMS": "0"})
+    data.update(
+        question_form(
+            0,
+            key="access",
+            type="choice",
+            label="Access needs",
+            label_fr="Besoins d'accessibilité",
+            required="on",
+            choices='[{"key": "captions", "label": {"en": "Captions", "fr": "Sous-titres"}}]',
+        )
+    )
+    data.update(
+        question_form(
+            1, key="details", label="Details", show_if_question="access", show_if_equals="captions"
+        )
+    )
+    assert admin_client.post(url, data).status_code == 302
+    access, details = Question.objects.filter(event=event)
+    assert (access.key, details.key) == ("access", "details")
+    assert access.translated("label", "fr") == "Besoins d'accessibilité"
+    html = admin_client.get(f"/fr/events/{event.slug}/register/").content.decode()
+    assert "Besoins d&#x27;accessibilité" in html and "Sous-titres" in html
+
+
+def test_event_page_refuses_a_question_depending_on_nothing(admin_client, event):
+    from tests.events.conftest import admin_post_data
+
+    url = reverse("admin:events_event_change", args=[event.pk])
+    data = admin_post_data(event)
+    data.update({"questions-TOTAL_FORMS": "2", "questions-INITIAL_FORMS": "0"})
+    data.update(question_form(0, key="access", type="choice", label="Access", choices="[]"))
+    data.update(
+        question_form(
+            1, key="details", label="Details", show_if_question="nowhere", show_if_equals="x"
+        )
+    )
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "A choice question needs at least one choice." in html
+    assert "There is no question “nowhere” on this form." in html
+    assert not Question.objects.exists()
