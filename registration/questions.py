@@ -20,7 +20,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import translation
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -215,8 +215,11 @@ def _marked(text, text_language, page_language):
     """Text for a label: wrapped in lang="en" (and dir) when it is an English fallback on a
     page in another language, as the event pages do (WCAG 3.1.2)."""
     attrs = language_attrs(text_language, page_language)
-    if not attrs or not text:
+    if not text:
         return text
+    if not attrs:
+        # Escaped here: crispy renders help texts with |safe, and these are the organiser's.
+        return conditional_escape(text)
     return format_html("<span{}>{}</span>", attrs, text)
 
 

@@ -321,3 +321,14 @@ def test_event_page_refuses_a_question_depending_on_nothing(admin_client, event)
     assert "A choice question needs at least one choice." in html
     assert "There is no question “nowhere” on this form." in html
     assert not Question.objects.exists()
+
+
+def test_organiser_text_is_escaped_in_labels_help_and_choices(client, asking):
+    question = Question.objects.get(event=asking, key="access")
+    question.label = "<b>Access</b>"
+    question.help_text = "<img src=x onerror=alert(1)>"
+    question.choices[0]["label"]["en"] = "<script>alert(2)</script>"
+    question.save()
+    html = client.get(register_url(asking)).content.decode()
+    assert "<img src=x" not in html and "<script>alert(2)" not in html and "<b>Access" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
