@@ -347,6 +347,18 @@ class QuestionsFormMixin:
         self.fields.update(added)
         self.fields.update(tail)
 
+    @property
+    def unanswered(self):
+        """Required questions (always shown) this registrant has not answered yet: added after
+        they registered. They are asked, never held against the registration."""
+        return [
+            question
+            for question in self.questions
+            if question.required
+            and not question.show_if_question
+            and question.key not in self.stored_answers
+        ]
+
     def question_layout(self, name):
         """The crispy layout item for field `name`: conditional questions are wrapped so
         static/registration/registration.js can hide them until their answer applies."""

@@ -144,6 +144,7 @@ def test_new_required_question_is_asked_on_the_manage_page_without_invalidating(
     stored = Registration.objects.get()
     assert stored.status == Registration.Status.CONFIRMED
     path = reverse("registration:manage", kwargs={"token": registration.token})
+    assert "The organisers have added questions" in client.get(path).content.decode()
     response = client.post(path, {**form_post(), **ANSWERS_POST})
     assert response.status_code == 200
     assert 'href="#id_q_diet"' in response.content.decode()
