@@ -223,6 +223,26 @@ def _marked(text, text_language, page_language):
     return format_html("<span{}>{}</span>", attrs, text)
 
 
+# A browser sends only what these inputs accept (digits; yyyy-mm-dd) or nothing; anything
+# else was crafted, and echoing it back into value="" would make the page invalid HTML.
+_NUMBER_VALUE = re.compile(r"-?[0-9]+")
+_DATE_VALUE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class NumberInput(forms.NumberInput):
+    def format_value(self, value):
+        value = super().format_value(value)
+        return value if value is None or _NUMBER_VALUE.fullmatch(str(value)) else None
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def format_value(self, value):
+        value = super().format_value(value)
+        return value if value is None or _DATE_VALUE.fullmatch(str(value)) else None
+
+
 def _localised(question, field, language):
     text, text_language = translated_value(
         question.translations, field, getattr(question, field), language
@@ -265,10 +285,12 @@ def build_field(question, *, language=None):
     if kind == Type.YES_NO:
         return forms.BooleanField(**kwargs)
     if kind == Type.NUMBER:
-        return forms.IntegerField(min_value=MIN_NUMBER, max_value=MAX_NUMBER, **kwargs)
+        return forms.IntegerField(
+            min_value=MIN_NUMBER, max_value=MAX_NUMBER, widget=NumberInput, **kwargs
+        )
     if kind == Type.DATE:
         return forms.DateField(
-            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            widget=DateInput(format="%Y-%m-%d"),
             input_formats=["%Y-%m-%d"],
             validators=[_validate_date_range],
             **kwargs,
