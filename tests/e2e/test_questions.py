@@ -178,3 +178,19 @@ def test_register_with_every_question_in_english_and_arabic(
         assert row[header.index("Topics of interest")] == "Prisons, Gender"
         assert row[header.index("Arrival date")] == "2027-06-24"
         assert row[header.index("Which Member State?")] == "Senegal"
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_form_with_questions_and_its_errors_have_no_axe_violations(
+    live_server, page, asking, language
+):
+    from tests.e2e.test_accessibility import assert_accessible, submit_empty_registration_form
+
+    page.goto(f"{live_server.url}/{language}/events/{asking.slug}/register/")
+    assert_accessible(page, language)
+    submit_empty_registration_form(page)
+    expect(page.locator("#error-summary")).to_be_visible()
+    # Every question in error is tied to its message, radios and checkboxes through their
+    # fieldset.
+    expect(page.locator("#error-summary a[href='#id_q_access_0']")).to_have_count(1)
+    assert_accessible(page, language)
