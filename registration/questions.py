@@ -50,7 +50,8 @@ CACHE_SECONDS = 24 * 3600
 
 
 def _cache_key(event_id):
-    return f"registration:questions:{event_id}"
+    # The version changes with the Question model, so no process reads pickles of another.
+    return f"registration:questions:v1:{event_id}"
 
 
 def questions_for(event, *, event_id=None):

@@ -197,13 +197,22 @@ def test_list_filters_by_choice_answers_and_panel_charts_each_choice_question(
         f"{changelist}?event__id__exact={asking.pk}&answer=topics%3Dgender"
     ).content.decode()
     assert "amina.1@example.org" in html and "sign@example.org" not in html
+    post(client, asking, email="quiet@example.org", q_list_name=None)
+    html = admin_client.get(
+        f"{changelist}?event__id__exact={asking.pk}&answer=list_name%3Dno"
+    ).content.decode()
+    assert "quiet@example.org" in html and "sign@example.org" not in html
+    html = admin_client.get(
+        f"{changelist}?event__id__exact={asking.pk}&answer=list_name%3Dyes"
+    ).content.decode()
+    assert "quiet@example.org" not in html and "sign@example.org" in html
     page = admin_client.get(reverse("admin:events_event_change", args=[asking.pk])).content
     page = page.decode()
     assert (
-        "Do you need sign-language interpretation or captions?: Sign language 1, Captions 1, Neither 0"
+        "Do you need sign-language interpretation or captions?: Sign language 1, Captions 2, Neither 0"
         in page
     )
-    assert "Topics of interest: Prisons 1, Youth 1, Gender 1" in page
+    assert "Topics of interest: Prisons 2, Youth 1, Gender 2" in page
     # Each answer under a chart opens the list filtered by it.
     assert f"?event__id__exact={asking.pk}&amp;answer=access%3Dsign" in page
 
