@@ -14,18 +14,21 @@ numbers as integers.
 
 import datetime
 import re
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django import forms
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import translation
 from django.utils.html import conditional_escape, format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from events.languages import UN_LANGUAGE_CODES
-from events.models import translated_value
+from events.models import Event, translated_value
 from events.presentation import language_attrs
 from registration.models import Question, Registration
 
@@ -54,7 +57,7 @@ def _cache_key(event_id):
     return f"registration:questions:v1:{event_id}"
 
 
-def questions_for(event, *, event_id=None):
+def questions_for(event: Event | None, *, event_id: int | str | None = None) -> list[Question]:
     """The event's shown questions, in order: from the cache, else one query (then cached).
     `event_id` instead of `event` where only the id is at hand."""
     event_id = event.pk if event is not None else int(event_id)
@@ -66,7 +69,7 @@ def questions_for(event, *, event_id=None):
     return questions
 
 
-def forget_questions(event_id):
+def forget_questions(event_id: int) -> None:
     """Drops the cached definitions, now and again when the current transaction commits (a
     request in between may have cached the old ones). The next form page or POST reads them
     again: one SELECT, once per event after each change (or cache loss)."""
@@ -74,11 +77,11 @@ def forget_questions(event_id):
     transaction.on_commit(lambda: cache.delete(_cache_key(event_id)))
 
 
-def field_name(question):
+def field_name(question: Question) -> str:
     return f"{FIELD_PREFIX}{question.key}"
 
 
-def choice_label(choice, language=None):
+def choice_label(choice: dict[str, Any], language: str | None = None) -> tuple[str, str]:
     """(text, language) of a choice: the visitor's language where given, else English."""
     labels = choice.get("label") or {}
     language = language or translation.get_language() or "en"
@@ -87,7 +90,7 @@ def choice_label(choice, language=None):
     return labels.get("en", choice.get("key", "")), "en"
 
 
-def choice_labels(question, language=None):
+def choice_labels(question: Question, language: str | None = None) -> dict[str, str]:
     return {choice["key"]: choice_label(choice, language)[0] for choice in question.choices}
 
 
@@ -101,7 +104,7 @@ def _marked_choices(question, language):
 # --- Checking a definition (admin and import) -----------------------------------------------
 
 
-def definition_errors(question, *, siblings):
+def definition_errors(question: Question, *, siblings: Sequence[Question]) -> dict[str, str]:
     """{field: message} for every mistake in `question`'s definition. `siblings` are the
     event's other questions (unsaved ones from the same form or file included)."""
     errors = {}
@@ -251,7 +254,7 @@ def _localised(question, field, language):
     return _marked(text, text_language, language)
 
 
-def build_field(question, *, language=None):
+def build_field(question: Question, *, language: str | None = None) -> forms.Field:
     """The form field for `question`, labelled in the active language (English fallback
     marked lang="en" through the widget's wrapper, see QuestionsFormMixin)."""
     from registration.forms import TEXT_VALIDATORS, CountryField, validate_visible
@@ -441,7 +444,7 @@ class QuestionsFormMixin:
 # --- Showing answers ------------------------------------------------------------------------
 
 
-def answer_text(question, value, language=None):
+def answer_text(question: Question, value: Any, language: str | None = None) -> str:
     """An answer as a person reads it, in `language` (choice labels translated)."""
     if value is None or value == "" or value == []:
         return ""
@@ -458,7 +461,9 @@ def answer_text(question, value, language=None):
     return str(value)
 
 
-def answered(questions, answers, language=None):
+def answered(
+    questions: Iterable[Question], answers: dict[str, Any] | None, language: str | None = None
+) -> list[tuple[str, str]]:
     """[(question label, answer text)] for the answers given, in question order."""
     rows = []
     for question in questions:
@@ -476,7 +481,7 @@ def answered(questions, answers, language=None):
 PURGE_BATCH = 1000
 
 
-def erase_personal_answers(*, registrations):
+def erase_personal_answers(*, registrations: QuerySet[Registration]) -> None:
     """Drops the answers to personal questions (choice answers of personal questions too:
     the organiser said they are personal) from `registrations`; the other answers stay for
     the counts. One query for the questions, then one UPDATE per batch of rows that hold any."""
