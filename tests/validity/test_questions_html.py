@@ -4,9 +4,12 @@ and Arabic."""
 
 import pytest
 from django.core import mail
+from django.urls import reverse
+from django.utils import translation
 
+from registration import services
 from registration.models import Registration
-from tests.registration.conftest import form_post
+from tests.registration.conftest import form_post, person
 from tests.registration.questions_data import ANSWERS_POST, add_questions
 from tests.samples import seed_demo_event
 from tests.validity.test_html import report
@@ -38,6 +41,14 @@ def test_question_pages_and_the_confirmation_are_valid_html(
         (message,) = [m for m in mail.outbox if email in m.to]
         pages[f"{language}: confirmation email"] = message.alternatives[0][0]
         assert Registration.objects.filter(email=email).exists()
+        # The manage page, with a required question added since (asked, with a notice).
+        result = services.register(
+            event=event, data=person({"en": 50, "ar": 51}[language], answers={"access": "sign"})
+        )
+        with translation.override(language):
+            manage = reverse("registration:manage", kwargs={"token": result.token})
+        pages[f"{language}: manage"] = client.get(manage).content.decode()
+        assert "q_position" in pages[f"{language}: manage"]
 
     errors = vnu(pages)
 
