@@ -7,6 +7,8 @@ Extension points for the apps above events (which events must not import):
   Append to it from your AppConfig.ready().
 - `register_event_action(func)`: add an admin action (a normal `@admin.action` function
   `(modeladmin, request, queryset)`) to the event changelist.
+- `event_admin_inlines`: inline admin classes shown on the event's change page after the
+  agenda and documents (registration questions, ...).
 - `change_notice_counters`: callables `(*, event) -> int`, called right after a change of a
   published event's time or meeting link was saved: how many people its notices will email
   (the organiser is told the sum).
@@ -58,6 +60,7 @@ from events.models import AgendaItem, AuditEntry, Document, Event, Membership, S
 from events.zones import canonical_zone, offered_zones, zone_names
 
 event_admin_panels: list[Callable[[HttpRequest, Event], str]] = []
+event_admin_inlines: list[type[Any]] = []
 change_notice_counters: list[Callable[..., int]] = []
 _extra_actions: list[Callable[..., Any]] = []
 
@@ -929,6 +932,9 @@ class EventAdmin(access.EventScopedAdmin, admin.ModelAdmin):
     # --- change form ---
     class Media:
         js = ["events/admin-event.js"]
+
+    def get_inlines(self, request, obj):
+        return [*super().get_inlines(request, obj), *event_admin_inlines]
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = copy.deepcopy(super().get_fieldsets(request, obj))

@@ -24,6 +24,7 @@ from events.presentation import span_texts
 from notifications.mime import OutboxEmail
 from notifications.models import Delivery
 from registration.models import Registration
+from registration.questions import answered, questions_for
 from registration.services import issue_manage_token
 
 Kind = Delivery.Kind
@@ -274,6 +275,11 @@ def build_message(*, delivery, cache=None, token=None):
             "was": previous_time(event, delivery.kind),
             **_isolates(translation.get_language_bidi()),
         }
+        # The confirmation repeats the answers, so the registrant can check them.
+        answers = ()
+        if delivery.kind == Kind.CONFIRMATION and registration.answers:
+            answers = tuple(answered(questions_for(event), registration.answers, language))
+        context["answers"] = answers
         if delivery.kind in MEETING_KINDS:
             context["meeting_url"] = event.meeting_url
             context["meeting_details"] = event.meeting_details
@@ -292,6 +298,7 @@ def build_message(*, delivery, cache=None, token=None):
                 link_sent,
                 announces,
                 zone_name,
+                answers,
             ),
             cache=cache,
         )

@@ -35,8 +35,10 @@ from events.languages import UN_LANGUAGES
 from events.models import AuditEntry, Event
 from registration import services
 from registration.addresses import canonical_email_or_none
+from registration.admin_questions import AnswerFilter, answers_table, choice_charts
 from registration.availability import free_seats, seats_taken_in
 from registration.countries import country_name
+from registration.csv_answers import answer_columns
 from registration.forms import TEXT_VALIDATORS, CountryField
 from registration.models import PROFILE_FIELDS, Registration
 
@@ -77,6 +79,7 @@ class _Echo:
 
 
 def _csv_rows(queryset):
+    questions, answer_cells = answer_columns(queryset)
     languages = dict(UN_LANGUAGES)
     affiliations = dict(Registration.Affiliation.choices)
     statuses = dict(Status.choices)
@@ -93,6 +96,7 @@ def _csv_rows(queryset):
         gettext("Language for emails"),
         gettext("Listening language"),
         gettext("Time zone"),
+        *questions,
     ]
     for row in (
         queryset.select_related("event")
@@ -112,6 +116,7 @@ def _csv_rows(queryset):
             languages.get(row.preferred_language, row.preferred_language),
             languages.get(row.interpretation_language, row.interpretation_language),
             row.timezone,
+            *answer_cells(row),
         ]
 
 
@@ -309,6 +314,7 @@ class RegistrationAdmin(access.EventScopedAdmin, admin.ModelAdmin):
         "affiliation",
         "preferred_language",
         "interpretation_language",
+        AnswerFilter,
         "created_at",
     )
     search_fields = ("name", "email", "organisation")
@@ -337,6 +343,7 @@ class RegistrationAdmin(access.EventScopedAdmin, admin.ModelAdmin):
         "name",
         "email",
         *PROFILE_FIELDS,
+        "answers_given",
         "consent_at",
         "created_at",
         "confirmed_at",
@@ -351,6 +358,7 @@ class RegistrationAdmin(access.EventScopedAdmin, admin.ModelAdmin):
         "event",
         "status",
         "email",
+        "answers_given",
         "consent_at",
         "created_at",
         "confirmed_at",
@@ -362,6 +370,10 @@ class RegistrationAdmin(access.EventScopedAdmin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(waitlist_place=services.waitlist_position())
+
+    @admin.display(description=_("answers"))
+    def answers_given(self, obj):
+        return answers_table(obj)
 
     @admin.display(description=_("registered at"), ordering="created_at")
     def registered_at(self, obj):
@@ -525,7 +537,8 @@ def _affiliation_chart(event):
 
 def registration_panel(request: HttpRequest, event: Event) -> str:
     """Counts by status and two small charts, server-rendered SVG (no script): shown on the
-    event's change page through events.admin.event_admin_panels. Three queries."""
+    event's change page through events.admin.event_admin_panels. Three queries, and one
+    more per choice question (admin_questions.choice_charts)."""
     by_status = dict(
         Registration.objects.filter(event=event).values_list("status").annotate(count=Count("pk"))
     )
@@ -539,5 +552,6 @@ def registration_panel(request: HttpRequest, event: Event) -> str:
         "changelist": f"{changelist}?event__id__exact={event.pk}",
         "signups": _signups_chart(event),
         "by_affiliation": _affiliation_chart(event),
+        "by_question": choice_charts(event),
     }
     return render_to_string("admin/registration/event_panel.html", context, request=request)

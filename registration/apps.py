@@ -15,9 +15,20 @@ class RegistrationConfig(AppConfig):
 
         # The event's admin page shows our counts and charts, and its changelist offers the
         # CSV export, through the hooks events.admin provides (events must not import us).
-        from events.admin import event_admin_panels, register_event_action
+        from events.admin import event_admin_inlines, event_admin_panels, register_event_action
+        from events.exchange import extra_parts
         from registration.admin import export_event_registrations, registration_panel
+        from registration.admin_questions import QuestionInline
+        from registration.questions_exchange import (
+            export_questions,
+            parse_questions,
+            save_questions,
+        )
 
         if registration_panel not in event_admin_panels:
             event_admin_panels.append(registration_panel)
         register_event_action(export_event_registrations)
+        # The event's own registration questions: edited inline, carried in its JSON file.
+        if QuestionInline not in event_admin_inlines:
+            event_admin_inlines.append(QuestionInline)
+        extra_parts["questions"] = (parse_questions, save_questions, export_questions)

@@ -16,6 +16,7 @@ from events.languages import UN_LANGUAGE_CODES, UN_LANGUAGES
 from registration.addresses import canonical_email
 from registration.countries import COUNTRY_CODES, country_choices
 from registration.models import Registration
+from registration.questions import QuestionsFormMixin
 
 # Control characters (CR, LF, tab, NUL ...) and the Unicode line/paragraph separators: they
 # break email headers, CSV cells and admin lists. Zero-width joiners (format characters) stay
@@ -171,7 +172,7 @@ class DetailsForm(forms.Form):
             self.initial["preferred_language"] = language if language in UN_LANGUAGE_CODES else "en"
 
 
-class RegistrationForm(DetailsForm):
+class RegistrationForm(QuestionsFormMixin, DetailsForm):
     # Validated and canonicalised by clean_email() (registration.addresses), not by Django's
     # EmailValidator, which lets through addresses that can never be delivered.
     email = forms.CharField(
@@ -213,7 +214,7 @@ class RegistrationForm(DetailsForm):
         helper.form_action = reverse("registration:register", kwargs={"slug": self.event.slug})
         helper.attrs = {"novalidate": ""}
         helper.layout = Layout(
-            *[Field(name) for name in self.fields if name not in {"website"}],
+            *[self.question_layout(name) for name in self.fields if name not in {"website"}],
             Div(Field("website"), css_class="convene-hp", aria_hidden="true"),
             Submit("submit", _("Register"), css_class="btn-lg"),
         )
@@ -228,14 +229,16 @@ class RegistrationForm(DetailsForm):
         return value if value in _time_zones() else ""
 
 
-class ManageForm(DetailsForm):
+class ManageForm(QuestionsFormMixin, DetailsForm):
+    answering_after_registration = True
+
     @cached_property
     def helper(self):
         helper = FormHelper()
         helper.form_method = "post"
         helper.attrs = {"novalidate": ""}
         helper.layout = Layout(
-            *[Field(name) for name in self.fields],
+            *[self.question_layout(name) for name in self.fields],
             Submit("save", _("Save changes")),
         )
         return helper

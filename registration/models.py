@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from events.languages import UN_LANGUAGES
-from events.models import Event
+from events.models import Event, Translatable
 
 
 def hash_token(token):
@@ -82,6 +82,9 @@ class Registration(models.Model):
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
     created_at = models.DateTimeField(_("registered at"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # {question key: answer} for the event's Questions (registration/questions.py): written
+    # with the row itself, so a sign-up costs the same statements however many questions.
+    answers = models.JSONField(_("answers"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("registration")
@@ -129,3 +132,91 @@ class ManageToken(models.Model):
 
     def __str__(self):
         return f"{self.registration_id}: {self.token_hash[:8]}…"
+
+
+class Question(Translatable):
+    """A question an organiser asks on one event's registration form (registration/questions.py
+    builds the form fields, checks definitions and formats answers).
+
+    Answers live in Registration.answers under `key`, which never changes once people have
+    answered; choices keep their keys when their labels change. A removed question is only
+    hidden (`active=False`): its answers stay in the export until the personal-data purge.
+    """
+
+    class Type(models.TextChoices):
+        TEXT = "text", _("Short text")
+        LONG_TEXT = "long_text", _("Long text")
+        CHOICE = "choice", _("Single choice (radio buttons)")
+        SELECT = "select", _("Single choice (drop-down list)")
+        MULTIPLE = "multiple", _("Multiple choice")
+        YES_NO = "yes_no", _("Yes / no")
+        NUMBER = "number", _("Number")
+        DATE = "date", _("Date")
+        COUNTRY = "country", _("Country")
+        EMAIL = "email", _("Email address")
+        URL = "url", _("Web address (URL)")
+
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="questions", verbose_name=_("event")
+    )
+    key = models.SlugField(
+        _("key"),
+        max_length=40,
+        help_text=_("Stable name of the answers (letters, digits, _ and -); never reuse one."),
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+    type = models.CharField(_("type"), max_length=20, choices=Type, default=Type.TEXT)
+    label = models.CharField(_("question (English)"), max_length=300)
+    help_text = models.CharField(_("help text (English)"), max_length=500, blank=True)
+    # [{"key": "member_state", "label": {"en": "Member State", "fr": "État membre"}}, ...]
+    choices = models.JSONField(_("choices"), default=list, blank=True)
+    required = models.BooleanField(_("required"), default=False)
+    show_if_question = models.CharField(
+        _("show only if question"),
+        max_length=40,
+        blank=True,
+        help_text=_("Key of a single-choice question on this form, or affiliation."),
+    )
+    show_if_equals = models.CharField(_("has the answer (key)"), max_length=40, blank=True)
+    locked = models.BooleanField(
+        _("locked after registration"),
+        default=False,
+        help_text=_("Registrants cannot change this answer from their personal link."),
+    )
+    personal = models.BooleanField(
+        _("personal"),
+        default=False,
+        help_text=_("Erased with names and emails when personal data is purged."),
+    )
+    active = models.BooleanField(
+        _("shown"),
+        default=True,
+        help_text=_("Untick to remove the question; its answers stay in the export until purge."),
+    )
+
+    translatable_fields = ("label", "help_text")
+
+    class Meta:
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+        ordering = ["event", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "key"], name="question_unique_key_per_event"),
+        ]
+
+    def __str__(self):
+        return self.label
+
+    def save(self, *args, **kwargs):
+        from registration.questions import forget_questions
+
+        super().save(*args, **kwargs)
+        forget_questions(self.event_id)
+
+    def delete(self, *args, **kwargs):
+        from registration.questions import forget_questions
+
+        event_id = self.event_id
+        result = super().delete(*args, **kwargs)
+        forget_questions(event_id)
+        return result

@@ -42,6 +42,7 @@ from registration.models import (
     hash_token,
     new_token,
 )
+from registration.questions import erase_personal_answers
 from registration.signals import registration_changed
 
 Status = Registration.Status
@@ -149,6 +150,8 @@ def register(
             confirmed_at=now if status == Status.CONFIRMED else None,
             affiliation=data.get("affiliation") or Registration.Affiliation.OTHER,
             preferred_language=data.get("preferred_language") or "en",
+            # The form's checked answers (registration/questions.py), in the same INSERT.
+            answers=data.get("answers") or {},
             **{field: data.get(field) or "" for field in OPTIONAL_FIELDS},
         )
         try:
@@ -285,6 +288,9 @@ def update_details(*, registration: Registration, data: Mapping[str, Any]) -> Re
     ]
     for field in changed:
         setattr(registration, field, data[field] or "")
+    if "answers" in data and data["answers"] != registration.answers:
+        registration.answers = data["answers"]
+        changed.append("answers")
     if changed:
         registration.save(update_fields=[*changed, "updated_at"])
     return registration
@@ -343,7 +349,8 @@ def registration_for_token(token: object) -> Registration | None:
 def purge_personal_data(*, now: datetime, days: int | None = None) -> int:
     """Anonymises registrations of events that ended more than `days` ago (default
     settings.PERSONAL_DATA_RETENTION_DAYS): names, emails, organisations, job titles, time
-    zones and manage links go; status, affiliation, country and languages stay for the counts.
+    zones, manage links and answers to personal questions go; status, affiliation, country,
+    languages and other answers stay for the counts.
     Safe to run twice: anonymised rows are skipped. Returns how many were anonymised."""
     if days is None:
         days = settings.PERSONAL_DATA_RETENTION_DAYS
@@ -352,6 +359,8 @@ def purge_personal_data(*, now: datetime, days: int | None = None) -> int:
     )
     with transaction.atomic():
         ManageToken.objects.filter(registration__in=due).delete()
+        # Answers the organiser marked personal go too (registration/questions.py).
+        erase_personal_answers(registrations=due)
         # The audit log names who was viewed: it goes with the registrations.
         AuditEntry.objects.filter(event__ends_at__lt=now - timedelta(days=days)).delete()
         return due.update(

@@ -137,7 +137,9 @@ def manage(request, token):
         # Every field the form shows starts from what is stored (services.update_details
         # saves each of them).
         initial = {name: getattr(registration, name) for name in ManageForm.base_fields}
-        form = ManageForm(request.POST or None, event=event, initial=initial)
+        form = ManageForm(
+            request.POST or None, event=event, initial=initial, answers=registration.answers
+        )
         if request.method == "POST" and form.is_valid():
             services.update_details(registration=registration, data=form.cleaned_data)
             messages.success(request, _("Your details have been saved."))

@@ -126,10 +126,12 @@ def test_registration_post_runs_the_same_queries_into_a_larger_event(
     # lock the event, count its seats taken (only when it has a capacity), insert the
     # registration in a savepoint (the duplicate check: 3) and its confirmation row. No manage
     # link is stored: the page shows none, the email brings its own. The send is enqueued
-    # after commit, outside this count.
+    # after commit, outside this count. The form page, shown first as in a browser, has
+    # cached the event's questions (registration/questions.py).
     counts = {}
     for size, event in sizes.items():
         url = f"/en/events/{event.slug}/register/"
+        assert client.get(url).status_code == 200
         data = {
             "name": "Amina Diallo",
             "email": f"amina-{size}@example.org",
@@ -183,3 +185,121 @@ def test_admin_event_list_runs_the_same_queries_at_2_and_40_events(
         large, response = count_queries(lambda: staff_client.get(url))
     assert f"Event many-{LARGE - SMALL - 1}" in response.content.decode()
     assert small == large
+
+
+FIVE_QUESTIONS = [
+    {"key": "position", "type": "text", "required": True, "label": {"en": "Position"}},
+    {
+        "key": "access",
+        "type": "choice",
+        "required": True,
+        "label": {"en": "Access needs", "fr": "Accessibilité"},
+        "choices": [
+            {"key": "captions", "label": {"en": "Captions"}},
+            {"key": "none", "label": {"en": "None"}},
+        ],
+    },
+    {
+        "key": "topics",
+        "type": "multiple",
+        "label": {"en": "Topics"},
+        "choices": [
+            {"key": "prisons", "label": {"en": "Prisons"}},
+            {"key": "youth", "label": {"en": "Youth"}},
+        ],
+    },
+    {"key": "delegates", "type": "number", "label": {"en": "Delegates"}},
+    {
+        "key": "delegation",
+        "type": "text",
+        "required": True,
+        "label": {"en": "Delegation"},
+        "show_if": {"question": "affiliation", "equals": "member_state"},
+    },
+]
+
+
+def test_registration_post_with_five_questions_runs_the_statements_of_one_without(
+    client, sizes, django_assert_max_num_queries
+):
+    # The answers go into the registration's own INSERT (Registration.answers) and the
+    # definitions come from the cache the form page filled: no statement per question.
+    from registration.questions_exchange import parse_questions, save_questions
+
+    plain = make_event("plain", agenda=2, documents=0, registrations=5)
+    asking = make_event("asking", agenda=2, documents=0, registrations=5)
+    save_questions(event=asking, parsed=parse_questions(FIVE_QUESTIONS))
+    answers = {
+        "q_position": "Officer",
+        "q_access": "captions",
+        "q_topics": ["prisons", "youth"],
+        "q_delegates": "4",
+        "q_delegation": "Senegal",
+    }
+    counts = {}
+    for event in (plain, asking):
+        url = f"/en/events/{event.slug}/register/"
+        assert client.get(url).status_code == 200
+        data = {
+            "name": "Amina Diallo",
+            "email": f"amina@{event.slug}.example.org",
+            "affiliation": "member_state",
+            "interpretation_language": "fr",
+            "preferred_language": "fr",
+            "consent": "on",
+            **answers,
+        }
+        with django_assert_max_num_queries(8):
+            counts[event.slug], response = count_queries(
+                lambda url=url, data=data: client.post(url, data)
+            )
+        assert response.status_code == 302
+    assert counts["asking"] == counts["plain"]
+    stored = Registration.objects.get(email="amina@asking.example.org").answers
+    assert stored == {
+        "position": "Officer",
+        "access": "captions",
+        "topics": ["prisons", "youth"],
+        "delegates": 4,
+        "delegation": "Senegal",
+    }
+
+
+def test_registration_form_page_with_questions_runs_the_queries_of_one_without(
+    client, db, django_assert_max_num_queries
+):
+    from registration.questions_exchange import parse_questions, save_questions
+
+    plain = make_event("plain", agenda=2, documents=0, registrations=5)
+    asking = make_event("asking", agenda=2, documents=0, registrations=5)
+    save_questions(event=asking, parsed=parse_questions(FIVE_QUESTIONS))
+    counts = {}
+    for event in (plain, asking):
+        url = f"/en/events/{event.slug}/register/"
+        client.get(url)  # the first view after a change reads the definitions: one SELECT
+        with django_assert_max_num_queries(3):
+            counts[event.slug], response = count_queries(lambda url=url: client.get(url))
+    assert 'name="q_delegation"' in response.content.decode()
+    assert counts["asking"] == counts["plain"]
+
+
+def test_admin_registration_list_filtered_by_an_answer_keeps_its_budget(
+    staff_client, sizes, django_assert_max_num_queries
+):
+    from registration.questions_exchange import parse_questions, save_questions
+
+    event = sizes[LARGE]
+    save_questions(event=event, parsed=parse_questions(FIVE_QUESTIONS))
+    Registration.objects.filter(event=event).update(answers={"access": "captions"})
+    url = "/en/admin/registration/registration/"
+    with django_assert_max_num_queries(5):
+        count_queries(lambda: staff_client.get(url, {"event__id__exact": event.pk}))
+    # Filtering by an answer reads the definitions (cached after the first time).
+    staff_client.get(url, {"event__id__exact": event.pk, "answer": "access=none"})
+    with django_assert_max_num_queries(5):
+        _count, response = count_queries(
+            lambda: staff_client.get(
+                url, {"event__id__exact": event.pk, "answer": "access=captions"}
+            )
+        )
+    assert response.content.decode().count("@size-40.example.org</") >= 100

@@ -19,6 +19,14 @@ the models' clean(); what they only warn about is passed to `warn(key, message)`
 
 from events.exchange.exporting import export_event
 from events.exchange.importing import import_event, speakers_for
-from events.exchange.parsing import OPTIONAL, REQUIRED, EventDataError
+from events.exchange.parsing import OPTIONAL, REQUIRED, EventDataError, extra_parts
 
-__all__ = ["OPTIONAL", "REQUIRED", "EventDataError", "export_event", "import_event", "speakers_for"]
+__all__ = [
+    "OPTIONAL",
+    "REQUIRED",
+    "EventDataError",
+    "export_event",
+    "extra_parts",
+    "import_event",
+    "speakers_for",
+]

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from events.exchange.parsing import extra_parts
 from events.models import Document, Event
 
 
@@ -43,6 +44,7 @@ def export_event(event: Event, *, document_path: Callable[[Document], str]) -> d
         "interpretation_languages": list(event.interpretation_languages),
         "translations": event.translations or {},
         "teams": sorted(event.teams.values_list("slug", flat=True)),
+        **{name: export(event) for name, (_parse, _save, export) in extra_parts.items()},
         "agenda": [
             {
                 "starts_at": _iso(item.starts_at, zone),

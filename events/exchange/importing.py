@@ -56,6 +56,8 @@ def import_event(
         _replace_documents(event, parsed.documents)
         if parsed.teams is not None:
             event.teams.set(parsed.teams)
+        for save, value in parsed.extras.values():
+            save(event=event, parsed=value)
     if warn is not None:
         for key, message in warnings:
             warn(key, message)

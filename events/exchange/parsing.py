@@ -5,7 +5,7 @@ its key, e.g. `agenda[2].starts_at: "25/06" is not an ISO 8601 date and time`; t
 checked in a fixed order, so the same file always gets the same message.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -51,6 +51,12 @@ DOCUMENT_KEYS = {"kind", "title", "language", "path"}
 FIELD_FOR_KEY = {"waitlist": "waitlist_enabled"}
 KEY_FOR_FIELD = {field: key for key, field in FIELD_FOR_KEY.items()}
 
+# Keys the apps above events add to the file (events must not import them): name ->
+# (parse(value) -> parsed, raising EventDataError; save(*, event, parsed) inside the import's
+# transaction; export(event) -> JSON-ready value). Registered from an AppConfig.ready().
+ExtraPart = tuple[Callable[[Any], Any], Callable[..., None], Callable[[Event], Any]]
+extra_parts: dict[str, ExtraPart] = {}
+
 # Parsed, ready for the models: field values, with an agenda item's speakers or a document's
 # file path beside them.
 AgendaEntry = tuple[dict[str, Any], list[dict[str, str]]]
@@ -73,6 +79,8 @@ class ParsedEvent:
     agenda: list[AgendaEntry]
     documents: list[DocumentEntry]
     teams: list[Team] | None  # None: the key was left out (an existing event keeps its teams)
+    # name -> (save, parsed value) of the extra_parts the file has
+    extras: dict[str, tuple[Callable[..., None], Any]]
 
 
 def parse_event(data: Any, *, base_dir: Path) -> ParsedEvent:
@@ -87,12 +95,17 @@ def parse_event(data: Any, *, base_dir: Path) -> ParsedEvent:
         agenda=_parse_agenda(values["agenda"]),
         documents=_parse_documents(values["documents"], base_dir),
         teams=_parse_teams(values["teams"]),
+        extras={
+            name: (save, parse(values[name]))
+            for name, (parse, save, _export) in extra_parts.items()
+            if name in values
+        },
     )
 
 
 def _parse_top_level(data: Any) -> dict[str, Any]:
     """The event's keys, checked, with the defaults of the optional ones filled in."""
-    _check_keys(data, [*REQUIRED, *OPTIONAL], "")
+    _check_keys(data, [*REQUIRED, *OPTIONAL, *extra_parts], "")
     for key in REQUIRED:
         if key not in data:
             raise EventDataError(key, "missing (required)")

@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from events.admin import event_admin_inlines
 from events.models import AgendaItem, Event, Speaker
 
 # Distinctive enough that finding it anywhere public can only mean a leak.
@@ -94,7 +95,13 @@ def admin_post_data(event=None, **overrides):
         "waitlist_enabled": "on",
         "approval": "automatic",
     }
-    for prefix in ("agenda_items", "documents"):
+    # Inlines the apps above events add (events.admin.event_admin_inlines) post their
+    # management forms too, as the browser does.
+    extra = [
+        inline.model._meta.get_field("event").remote_field.related_name
+        for inline in event_admin_inlines
+    ]
+    for prefix in ("agenda_items", "documents", *extra):
         count = event.__getattribute__(prefix).count() if event is not None else 0
         data.update(
             {

@@ -10,6 +10,22 @@
       // An old browser without Intl: the field stays empty, which is fine.
     }
   });
+  // Questions asked only for one answer of another (registration/questions.py): hidden,
+  // and out of the tab order, until that answer is chosen. Without script all are shown and
+  // the server ignores those that do not apply.
+  document.querySelectorAll("[data-show-if]").forEach(function (wrapper) {
+    var form = wrapper.closest("form");
+    var name = wrapper.getAttribute("data-show-if");
+    var wanted = wrapper.getAttribute("data-equals");
+    function update() {
+      var chosen = form.querySelector('[name="' + name + '"]:checked, select[name="' + name + '"]');
+      wrapper.hidden = !chosen || chosen.value !== wanted;
+    }
+    form.addEventListener("change", function (event) {
+      if (event.target.name === name) update();
+    });
+    update();
+  });
   var summary = document.getElementById("error-summary");
   if (summary) summary.focus();
 })();
