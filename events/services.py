@@ -1,6 +1,6 @@
 """State changes of an event. The admin, the import command and tests all call these."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -61,6 +61,18 @@ def cancel_event(*, event):
         if was_published:
             event_cancelled.send(sender=Event, event=locked)
         _after_commit_bump(locked)
+    return True
+
+
+def bring_meeting_link_forward(*, event: Event, now: datetime) -> bool:
+    """Moves the meeting-link send time to `now` when it was later (an organiser's "send
+    now": late sign-ups then get the link at once too). Returns True when it moved."""
+    if event.effective_meeting_link_send_at <= now:
+        return False
+    with transaction.atomic():
+        Event.objects.filter(pk=event.pk).update(meeting_link_send_at=now, updated_at=now)
+        event.meeting_link_send_at, event.updated_at = now, now
+        _after_commit_bump(event)
     return True
 
 

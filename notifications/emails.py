@@ -249,7 +249,7 @@ def build_message(*, delivery, cache=None, token=None):
     note = delivery.context.get("message", "")  # the organiser's, with a rejection
     link_sent = event.effective_meeting_link_send_at <= timezone.now()
     # A meeting-link message that also confirms the registration (see
-    # notifications.services.queue_for_registration_change): the kind it stands in for.
+    # notifications.services.queueing.queue_for_registration_change): the kind it stands in for.
     announces = delivery.context.get("announces", "")
     zone_name = registrant_zone(event, registration)
     with translation.override(language):

@@ -56,9 +56,9 @@ def form(email):
 
 
 def test_connection_lost_after_the_insert_gives_503_and_stores_nothing(event, monkeypatch):
-    from notifications import services
+    from notifications.services import queueing
 
-    original = services.queue_delivery
+    original = queueing.queue_delivery
 
     def drop_then_queue(**kwargs):
         # Inside register()'s transaction: the registration and its manage token are
@@ -66,7 +66,7 @@ def test_connection_lost_after_the_insert_gives_503_and_stores_nothing(event, mo
         terminate_our_connection()
         return original(**kwargs)
 
-    monkeypatch.setattr(services, "queue_delivery", drop_then_queue)
+    monkeypatch.setattr(queueing, "queue_delivery", drop_then_queue)
     client = Client(raise_request_exception=False)
     response = client.post(f"/en/events/{event.slug}/register/", form("amina@example.org"))
 
@@ -83,7 +83,7 @@ def test_connection_lost_after_the_insert_gives_503_and_stores_nothing(event, mo
     assert Delivery.objects.count() == 0
 
     # The database is back: the same submission now goes through, once.
-    monkeypatch.setattr(services, "queue_delivery", original)
+    monkeypatch.setattr(queueing, "queue_delivery", original)
     response = client.post(f"/en/events/{event.slug}/register/", form("amina@example.org"))
     assert response.status_code == 302
     assert Registration.objects.filter(email="amina@example.org").count() == 1
