@@ -16,12 +16,12 @@ from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format, time_format
-from django.utils.html import escape
 
 from events.ics import build_invitations, invitation_sequence
 from events.models import AgendaItem, Event
 from events.presentation import span_texts
-from notifications.mime import OutboxEmail
+from notifications.fast import merge
+from notifications.fast.mime import OutboxEmail
 from notifications.models import Delivery
 from registration.models import Registration
 from registration.services import issue_manage_token
@@ -201,43 +201,6 @@ def render_email(kind, context):
     return subject, text, html
 
 
-# Mail merge: a batch renders each message once per group of registrants who share
-# everything but their name and manage link (same event, kind, language, status...), with
-# these markers in place of the two, and swaps the real values into a copy per registrant.
-# Rendering three templates per registrant was a third of a worker's time per message.
-# Templates may use `name` and `manage_url` only as plain values ({{ name }}): whether the
-# manage link is empty is part of the group, so {% if manage_url %} is fine too. The first
-# message of every group is also rendered in full and compared, and a group whose templates
-# transform a marker is rendered in full for everyone (tests/notifications/test_mime.py
-# checks that no email template filters or tests either value).
-MARKERS = {"name": "\ue000name\ue000", "manage_url": "\ue000manage_url\ue000"}
-
-
-def _merge(rendered, personal):
-    subject, text, html = rendered
-    for key, marker in MARKERS.items():
-        value = personal[key]
-        subject = subject.replace(marker, value)
-        text = text.replace(marker, value)
-        html = html.replace(marker, escape(value))
-    return subject, text, html
-
-
-def render_personal(kind, context, personal, *, group, cache):
-    """render_email(kind, context | personal), through the batch's merge cache: `group`
-    names everything in `context` that differs between registrants besides `personal`."""
-    key = ("render", kind, *group)
-    marked = cache.get(key)
-    if marked is None:
-        marked = render_email(kind, {**context, **MARKERS})
-        direct = render_email(kind, {**context, **personal})
-        cache[key] = marked if _merge(marked, personal) == direct else False
-        return direct
-    if marked is False:
-        return render_email(kind, {**context, **personal})
-    return _merge(marked, personal)
-
-
 def build_message(*, delivery, cache=None, token=None):
     """The complete email for `delivery`: subject, plain text, HTML, .ics where it helps,
     and a personal manage link (`token`, or a fresh one), all in the registrant's language.
@@ -278,7 +241,8 @@ def build_message(*, delivery, cache=None, token=None):
             context["meeting_url"] = event.meeting_url
             context["meeting_details"] = event.meeting_details
         context.update(_isolated(context, translation.get_language_bidi()))
-        subject, text, html = render_personal(
+        subject, text, html = merge.render_personal(
+            render_email,
             delivery.kind,
             context,
             {"name": registration.name, "manage_url": manage_url},
