@@ -173,8 +173,8 @@ def register(*, event, data, ip=None, locked=False, issue_token=True):
         )
         try:
             # The constraint registration_one_active_per_event_email decides duplicates; the
-            # savepoint keeps the transaction usable when it refuses. (Checking with a SELECT
-            # first costs the web worker about four times the CPU of SAVEPOINT + RELEASE.)
+            # savepoint keeps the transaction usable when it refuses (cheaper than checking
+            # with a SELECT first).
             with transaction.atomic():
                 registration.save(force_insert=True)
         except IntegrityError:
