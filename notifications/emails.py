@@ -6,12 +6,13 @@ language, with the event's times in its own zone and an .ics where it helps.
 import functools
 import re
 import zoneinfo
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import make_msgid
-from django.template import Context
+from django.template import Context, Engine
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -44,15 +45,15 @@ INVITING_KINDS = {
 CALENDAR_CONTENT_TYPE = "text/calendar; method={method}; charset=utf-8"
 
 
-def site_host():
+def site_host() -> str:
     return urlsplit(settings.SITE_URL).hostname or "localhost"
 
 
-def absolute(path):
+def absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-def event_times(event):
+def event_times(event: Event) -> dict[str, str]:
     """The event's date and times in its own zone (with the abbreviation valid on that date,
     EDT in June) and in UTC, formatted for the active language (events.presentation's
     span_texts, which the pages use too)."""
@@ -72,7 +73,7 @@ def event_times(event):
     }
 
 
-def registrant_zone(event, registration):
+def registrant_zone(event: Event, registration: Registration) -> str:
     """The IANA zone the registrant gave on the form, when it is a real one other than the
     event's (their own time is then shown beside the event's), else ""."""
     name = registration.timezone
@@ -86,7 +87,7 @@ def _zone_names():
     return frozenset(zoneinfo.available_timezones())
 
 
-def times_in(zone_name, starts_at, ends_at):
+def times_in(zone_name: str, starts_at: datetime, ends_at: datetime) -> dict[str, str]:
     """span_texts in the zone `zone_name`, with its name."""
     return {
         **span_texts(starts_at, ends_at, zoneinfo.ZoneInfo(zone_name)),
@@ -94,10 +95,12 @@ def times_in(zone_name, starts_at, ends_at):
     }
 
 
-def previous_time(event, kind):
+def previous_time(event: Event, kind: str) -> dict[str, str] | None:
     """The event's date and time before its last change (what the registrant was told), for
     the messages that announce a change, when it differs from the current one; else None."""
-    if kind not in (Kind.TIME_CHANGED, Kind.EVENT_CHANGED) or not event.previous_starts_at:
+    if kind not in (Kind.TIME_CHANGED, Kind.EVENT_CHANGED):
+        return None
+    if not event.previous_starts_at or not event.previous_ends_at:  # set together
         return None
     if kind == Kind.EVENT_CHANGED and (
         not event.time_changed_at
@@ -114,7 +117,7 @@ def previous_time(event, kind):
     return times_in(zone_name, event.previous_starts_at, event.previous_ends_at)
 
 
-def agenda(event):
+def agenda(event: Event) -> list[dict[str, str]]:
     items = AgendaItem.objects.filter(event=event).order_by("starts_at", "position", "pk")
     return [
         {
@@ -184,13 +187,15 @@ def _isolated(context, bidi):
     return {"isolated_text": text, "isolated_html": inline}
 
 
-def render_email(kind, context):
+def render_email(kind: str, context: dict[str, Any]) -> tuple[str, str, str]:
     """(subject, text, html) for `kind` in the active language."""
     folder = f"emails/{kind}"
-    subject = get_template(f"{folder}/subject.txt").template.render(
+    # Subject and text are not HTML: rendered through the engine, without autoescaping.
+    engine = Engine.get_default()
+    subject: str = engine.get_template(f"{folder}/subject.txt").render(
         Context(context, autoescape=False)
     )
-    text = get_template(f"{folder}/body.txt").template.render(
+    text: str = engine.get_template(f"{folder}/body.txt").render(
         Context({**context, **context.get("isolated_text", {})}, autoescape=False)
     )
     html = get_template(f"{folder}/body.html").render(
@@ -201,7 +206,9 @@ def render_email(kind, context):
     return subject, text, html
 
 
-def build_message(*, delivery, cache=None, token=None):
+def build_message(
+    *, delivery: Delivery, cache: dict | None = None, token: str | None = None
+) -> OutboxEmail:
     """The complete email for `delivery`: subject, plain text, HTML, .ics where it helps,
     and a personal manage link (`token`, or a fresh one), all in the registrant's language.
     Pass the same `cache` dict for a batch: what registrants share is computed once."""
@@ -282,7 +289,7 @@ def build_message(*, delivery, cache=None, token=None):
     return message
 
 
-def needs_manage_link(delivery):
+def needs_manage_link(delivery: Delivery) -> bool:
     """Every message carries the personal manage link, except to people with nothing left
     to manage (the event or their registration is cancelled)."""
     return delivery.kind != Kind.EVENT_CANCELLED and (

@@ -18,6 +18,7 @@ import email.policy
 from datetime import UTC, datetime
 from email import charset as charsets
 from email.header import Header
+from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
@@ -71,7 +72,10 @@ class OutboxEmail(EmailMultiAlternatives):
     as_bytes() and as_string() are what mail backends use; parse those bytes with
     email.policy.default for the modern API (get_body(), iter_attachments())."""
 
-    def message(self, *, policy=email.policy.default):
+    # Not Django's return type for the simple shape (a compat32 Message, see above).
+    def message(  # type: ignore[override]
+        self, *, policy: email.policy.Policy = email.policy.default
+    ) -> Message:
         if not self._simple_shape():
             return super().message(policy=policy)
         legacy = email.policy.compat32.clone(linesep=policy.linesep)
@@ -89,7 +93,7 @@ class OutboxEmail(EmailMultiAlternatives):
                 if isinstance(content, bytes):
                     content = content.decode(encoding)
                 subtype, params = _split_type(mimetype)
-                part = MIMEText(content, subtype, BASE64, policy=legacy)
+                part = MIMEText(content, subtype, BASE64, policy=legacy)  # type: ignore[arg-type]
                 for name, value in params:  # e.g. text/calendar's method=REQUEST
                     part.set_param(name, value)
                 part.add_header("Content-Disposition", "attachment", filename=filename)
@@ -97,9 +101,11 @@ class OutboxEmail(EmailMultiAlternatives):
         else:
             msg = alternative
         subject = str(self.subject)
-        msg["Subject"] = (
-            subject if subject.isascii() else Header(subject, "utf-8", header_name="Subject")
-        )
+        if subject.isascii():
+            msg["Subject"] = subject
+        else:
+            # compat32 takes a Header as a value (typeshed says str only).
+            msg["Subject"] = Header(subject, "utf-8", header_name="Subject")  # type: ignore[assignment]
         name, address = parseaddr(str(self.from_email))
         msg["From"] = formataddr((name, address), charset="utf-8")
         msg["To"] = ", ".join(self.to)
