@@ -3,6 +3,7 @@ announce, and enqueued for the send task once it commits."""
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -90,7 +91,7 @@ def _insert_for(registration_ids, *, event_id, kind, version=0, context=None):
     )
 
 
-def reachable(event: Event, **filters) -> QuerySet[Registration]:
+def reachable(event: Event, **filters: Any) -> QuerySet[Registration]:
     """Registrations of `event` that may still be emailed: address not bounced, not
     anonymised; `filters` narrow them further."""
     return Registration.objects.filter(
