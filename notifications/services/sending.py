@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from events.models import Event
 from notifications.emails import build_message, needs_manage_link
+from notifications.fast import outcome
 from notifications.models import Delivery
 from notifications.services import queueing
 from notifications.services.errors import Failure, classify, describe, retry_delay
@@ -224,16 +225,17 @@ def _message_id(message: EmailMessage) -> str:
 
 def finish(delivery: Delivery, *, status: str, error: str = "", message_id: str = "") -> None:
     """Records the outcome, unless another worker re-claimed the row after our lease ran out
-    and finished it already (then its outcome stands)."""
+    and finished it already (then its outcome stands). The plain way would be
+    Delivery.objects.filter(pk=..., status=SENDING).update(...): see notifications.fast.outcome."""
     now = timezone.now()
-    Delivery.objects.filter(pk=delivery.pk, status=Status.SENDING).update(
+    outcome.record(
+        delivery.pk,
         status=status,
         last_error=error[:2000],
         esp_message_id=message_id[:200],
         sent_at=now if status == Status.SENT else None,
         updated_at=now,
-        lease_expires_at=None,
-        next_attempt_at=None,
+        only_if_status=Status.SENDING,
     )
 
 
