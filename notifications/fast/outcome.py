@@ -43,11 +43,13 @@ def record(
 @functools.cache
 def _sql(alias: str) -> str:
     quote = connections[alias].ops.quote_name
-    columns = {field.name: quote(field.column) for field in Delivery._meta.concrete_fields}
+    columns = {
+        field.name: quote(field.column) for field in Delivery._meta.concrete_fields if field.column
+    }
     assignments = ", ".join(
         [f"{columns[name]} = %s" for name in ASSIGNED]
         + [f"{columns[name]} = NULL" for name in CLEARED]
     )
     # Names from the model, quoted; every value is a parameter.
-    table, pk = quote(Delivery._meta.db_table), quote(Delivery._meta.pk.column)
+    table, pk = quote(Delivery._meta.db_table), columns["id"]
     return f"UPDATE {table} SET {assignments} WHERE {pk} = %s AND {columns['status']} = %s"  # noqa: S608
