@@ -1,11 +1,11 @@
-"""Django's Redis cache backend, reusing one redis-py client per connection pool, and
-answering like an empty cache while Redis is unreachable.
+"""Django's Redis cache backend, with a counter that keeps its expiry, answering like an
+empty cache while Redis is unreachable.
 
-Django builds a new redis.Redis object for every cache call, and its constructor fills a
-table of some 200 response callbacks each time: a registration POST (rate limit, seat-count
-bump) paid that four times, about 5 % of its CPU. The client is a thin, thread-safe wrapper
-around the pool, and Django keeps one cache object per thread anyway, so one client per pool
-serves every call. Its incr() takes one round trip instead of two.
+The counter: Django's incr() is EXISTS then INCRBY, two round trips, and a key that expires
+between them comes back from INCRBY without a timeout: a rate limit that never ends. Our
+client does both in one atomic script. This is the one place that leans on Django's private
+cache internals (RedisCache._class, RedisCacheClient.get_client); tests/test_cache.py fails
+loudly if Django changes them.
 """
 
 import logging
@@ -19,8 +19,6 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = logging.getLogger(__name__)
 
-# Django's incr() is EXISTS then INCRBY: two round trips, and a key that expires between
-# them comes back from INCRBY without a timeout. This script does both in one, atomically.
 INCR_EXISTING = """
 if redis.call('EXISTS', KEYS[1]) == 1 then
     return redis.call('INCRBY', KEYS[1], ARGV[1])
@@ -29,35 +27,21 @@ return false
 """
 
 
-class ReusingRedisCacheClient(RedisCacheClient):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._clients = {}
-        self._incr_scripts = {}
+class AtomicIncrCacheClient(RedisCacheClient):
+    """Django's client with incr() in one atomic round trip."""
 
     def incr(self, key, delta):
         """As Django's: the new value, ValueError when the key does not exist."""
-        client = self.get_client(key, write=True)
-        script = self._incr_scripts.get(id(client))
-        if script is None:
-            script = self._incr_scripts[id(client)] = client.register_script(INCR_EXISTING)
-        value = script(keys=[key], args=[delta])
+        value = self.get_client(key, write=True).eval(INCR_EXISTING, 1, key, delta)
         if value is None:
             raise ValueError(f"Key '{key}' not found.")
         return value
 
-    def get_client(self, key=None, *, write=False):
-        pool = self._get_connection_pool(write)
-        client = self._clients.get(id(pool))
-        if client is None:
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)
-        return client
 
-
-class ReusingRedisCache(RedisCache):
+class AtomicIncrRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
-        self._class = ReusingRedisCacheClient
+        self._class = AtomicIncrCacheClient
 
 
 # The cache only saves work: every page and every answer can be computed without it. So
@@ -110,8 +94,8 @@ class _Outage:
 outage = _Outage()
 
 
-class ResilientRedisCache(ReusingRedisCache):
-    """ReusingRedisCache that answers as an empty cache while Redis is unreachable."""
+class ResilientRedisCache(AtomicIncrRedisCache):
+    """AtomicIncrRedisCache that answers as an empty cache while Redis is unreachable."""
 
     def _call(self, method, fallback, *args):
         if outage.retry_at:

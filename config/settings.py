@@ -112,8 +112,8 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 elif DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    # Connections are reused, never opened per request (a handshake each time made every
-    # figure 3-14x slower in the prototype's benchmarks), and checked before each reuse.
+    # Connections are reused, never opened per request (a handshake each time is slow), and
+    # checked before each reuse.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 4, minimum=0)
     if DATABASE_POOL_SIZE:

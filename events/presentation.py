@@ -171,7 +171,8 @@ class AgendaRow:
 
 
 def _speakers_html(speakers):
-    # Escaped here directly: format_html per speaker was almost half of building the agenda.
+    # Escaped here directly rather than through format_html per speaker: the agenda is
+    # built on every uncached page view (README, "Speed code").
     items = "".join(
         f'<li><span class="fw-semibold">{escape(name)}</span>{escape(rest)}</li>'
         for name, rest in speakers
@@ -198,10 +199,10 @@ def agenda_rows(values, zone, language):
 class DocumentRow:
     __slots__ = ("attrs", "kind", "language", "language_name", "size", "title", "url")
 
-    def __init__(self, row, url, page_language):
+    def __init__(self, row, slug, page_language):
         pk, kind, self.title, self.language, size = row
         self.attrs = language_attrs(self.language, page_language, always=True)
-        self.url = f"{url[: -len('0/')]}{pk}/"  # url ends in the placeholder pk 0
+        self.url = reverse("events:document", kwargs={"slug": slug, "pk": pk})
         self.kind = _DOCUMENT_KINDS.get(kind, kind)
         self.language_name = _LANGUAGE_NAMES.get(self.language, self.language)
         self.size = filesizeformat(size)
@@ -214,9 +215,8 @@ _LANGUAGE_NAMES = dict(UN_LANGUAGES)
 def document_rows(event):
     """The documents of an event as the page lists them (one query, only what it shows)."""
     language = translation.get_language()
-    # One reverse() for all rows: the document's pk is the only part that differs.
-    url = reverse("events:document", kwargs={"slug": event.slug, "pk": 0})
-    return [DocumentRow(row, url, language) for row in _document_query().filter(event_id=event.pk)]
+    rows = _document_query().filter(event_id=event.pk)
+    return [DocumentRow(row, event.slug, language) for row in rows]
 
 
 def span_texts(starts_at, ends_at, zone):

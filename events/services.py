@@ -66,6 +66,18 @@ def cancel_event(*, event: Event) -> bool:
     return True
 
 
+def bring_meeting_link_forward(*, event: Event, now: datetime) -> bool:
+    """Moves the meeting-link send time to `now` when it was later (an organiser's "send
+    now": late sign-ups then get the link at once too). Returns True when it moved."""
+    if event.effective_meeting_link_send_at <= now:
+        return False
+    with transaction.atomic():
+        Event.objects.filter(pk=event.pk).update(meeting_link_send_at=now, updated_at=now)
+        event.meeting_link_send_at, event.updated_at = now, now
+        _after_commit_bump(event)
+    return True
+
+
 def _time_change_pending(event: Event, *, now: datetime) -> bool:
     """True while the last change of date or time has not been announced yet (the notices
     wait EVENT_CHANGE_NOTICE_DELAY_MINUTES after the last edit): registrants still know the

@@ -39,7 +39,7 @@ PAGE_FIELDS = [
 @functools.cache
 def _page_events():
     """The event page's read of the event, built once: each view only clones it with its
-    slug. Rebuilding it (the seat-count subquery above all) cost more than running it."""
+    slug (README, "Speed code": the uncached page builds its querysets once per process)."""
     return event_cache.with_registration_counts(Event.objects.only(*PAGE_FIELDS))
 
 

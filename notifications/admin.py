@@ -56,7 +56,7 @@ def retry_failed(modeladmin, request, queryset):
 
 # The email preview's page: the email's own <style> block, and nothing that could load, run
 # or send anything. It is shown only inside the change page's sandboxed frame.
-PREVIEW_CSP = {
+PREVIEW_CSP: dict[str, list[str]] = {
     "default-src": [CSP.NONE],
     "style-src": [CSP.UNSAFE_INLINE],
     "img-src": ["data:"],

@@ -2,8 +2,11 @@
 
 import logging
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
@@ -15,11 +18,11 @@ class MailFolderBackend(BaseEmailBackend):
     `[mail] to=... subject=... file=...` at INFO, so `make run` shows what was sent. (A line
     on stdout would not do: the Celery worker re-logs stdout at WARNING.)"""
 
-    def __init__(self, *, folder, **kwargs):
+    def __init__(self, *, folder: str | Path, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.folder = Path(folder)
 
-    def send_messages(self, email_messages):
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         self.folder.mkdir(parents=True, exist_ok=True)
         sent = 0
         for message in email_messages:

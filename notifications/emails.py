@@ -6,22 +6,23 @@ language, with the event's times in its own zone and an .ics where it helps.
 import functools
 import re
 import zoneinfo
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import make_msgid
-from django.template import Context
+from django.template import Context, Engine
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format, time_format
-from django.utils.html import escape
 
 from events.ics import build_invitations, invitation_sequence
 from events.models import AgendaItem, Event
 from events.presentation import span_texts
-from notifications.mime import OutboxEmail
+from notifications.fast import merge
+from notifications.fast.mime import OutboxEmail
 from notifications.models import Delivery
 from registration.models import Registration
 from registration.questions import answered, questions_for
@@ -45,15 +46,15 @@ INVITING_KINDS = {
 CALENDAR_CONTENT_TYPE = "text/calendar; method={method}; charset=utf-8"
 
 
-def site_host():
+def site_host() -> str:
     return urlsplit(settings.SITE_URL).hostname or "localhost"
 
 
-def absolute(path):
+def absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-def event_times(event):
+def event_times(event: Event) -> dict[str, str]:
     """The event's date and times in its own zone (with the abbreviation valid on that date,
     EDT in June) and in UTC, formatted for the active language (events.presentation's
     span_texts, which the pages use too)."""
@@ -73,7 +74,7 @@ def event_times(event):
     }
 
 
-def registrant_zone(event, registration):
+def registrant_zone(event: Event, registration: Registration) -> str:
     """The IANA zone the registrant gave on the form, when it is a real one other than the
     event's (their own time is then shown beside the event's), else ""."""
     name = registration.timezone
@@ -87,7 +88,7 @@ def _zone_names():
     return frozenset(zoneinfo.available_timezones())
 
 
-def times_in(zone_name, starts_at, ends_at):
+def times_in(zone_name: str, starts_at: datetime, ends_at: datetime) -> dict[str, str]:
     """span_texts in the zone `zone_name`, with its name."""
     return {
         **span_texts(starts_at, ends_at, zoneinfo.ZoneInfo(zone_name)),
@@ -95,10 +96,12 @@ def times_in(zone_name, starts_at, ends_at):
     }
 
 
-def previous_time(event, kind):
+def previous_time(event: Event, kind: str) -> dict[str, str] | None:
     """The event's date and time before its last change (what the registrant was told), for
     the messages that announce a change, when it differs from the current one; else None."""
-    if kind not in (Kind.TIME_CHANGED, Kind.EVENT_CHANGED) or not event.previous_starts_at:
+    if kind not in (Kind.TIME_CHANGED, Kind.EVENT_CHANGED):
+        return None
+    if not event.previous_starts_at or not event.previous_ends_at:  # set together
         return None
     if kind == Kind.EVENT_CHANGED and (
         not event.time_changed_at
@@ -115,7 +118,7 @@ def previous_time(event, kind):
     return times_in(zone_name, event.previous_starts_at, event.previous_ends_at)
 
 
-def agenda(event):
+def agenda(event: Event) -> list[dict[str, str]]:
     items = AgendaItem.objects.filter(event=event).order_by("starts_at", "position", "pk")
     return [
         {
@@ -185,13 +188,15 @@ def _isolated(context, bidi):
     return {"isolated_text": text, "isolated_html": inline}
 
 
-def render_email(kind, context):
+def render_email(kind: str, context: dict[str, Any]) -> tuple[str, str, str]:
     """(subject, text, html) for `kind` in the active language."""
     folder = f"emails/{kind}"
-    subject = get_template(f"{folder}/subject.txt").template.render(
+    # Subject and text are not HTML: rendered through the engine, without autoescaping.
+    engine = Engine.get_default()
+    subject: str = engine.get_template(f"{folder}/subject.txt").render(
         Context(context, autoescape=False)
     )
-    text = get_template(f"{folder}/body.txt").template.render(
+    text: str = engine.get_template(f"{folder}/body.txt").render(
         Context({**context, **context.get("isolated_text", {})}, autoescape=False)
     )
     html = get_template(f"{folder}/body.html").render(
@@ -202,44 +207,9 @@ def render_email(kind, context):
     return subject, text, html
 
 
-# Mail merge: a batch renders each message once per group of registrants who share
-# everything but their name and manage link (same event, kind, language, status...), with
-# these markers in place of the two, and swaps the real values into a copy per registrant.
-# Rendering three templates per registrant was a third of a worker's time per message.
-# Templates may use `name` and `manage_url` only as plain values ({{ name }}): whether the
-# manage link is empty is part of the group, so {% if manage_url %} is fine too. The first
-# message of every group is also rendered in full and compared, and a group whose templates
-# transform a marker is rendered in full for everyone (tests/notifications/test_mime.py
-# checks that no email template filters or tests either value).
-MARKERS = {"name": "\ue000name\ue000", "manage_url": "\ue000manage_url\ue000"}
-
-
-def _merge(rendered, personal):
-    subject, text, html = rendered
-    for key, marker in MARKERS.items():
-        value = personal[key]
-        subject = subject.replace(marker, value)
-        text = text.replace(marker, value)
-        html = html.replace(marker, escape(value))
-    return subject, text, html
-
-
-def render_personal(kind, context, personal, *, group, cache):
-    """render_email(kind, context | personal), through the batch's merge cache: `group`
-    names everything in `context` that differs between registrants besides `personal`."""
-    key = ("render", kind, *group)
-    marked = cache.get(key)
-    if marked is None:
-        marked = render_email(kind, {**context, **MARKERS})
-        direct = render_email(kind, {**context, **personal})
-        cache[key] = marked if _merge(marked, personal) == direct else False
-        return direct
-    if marked is False:
-        return render_email(kind, {**context, **personal})
-    return _merge(marked, personal)
-
-
-def build_message(*, delivery, cache=None, token=None):
+def build_message(
+    *, delivery: Delivery, cache: dict | None = None, token: str | None = None
+) -> OutboxEmail:
     """The complete email for `delivery`: subject, plain text, HTML, .ics where it helps,
     and a personal manage link (`token`, or a fresh one), all in the registrant's language.
     Pass the same `cache` dict for a batch: what registrants share is computed once."""
@@ -250,7 +220,7 @@ def build_message(*, delivery, cache=None, token=None):
     note = delivery.context.get("message", "")  # the organiser's, with a rejection
     link_sent = event.effective_meeting_link_send_at <= timezone.now()
     # A meeting-link message that also confirms the registration (see
-    # notifications.services.queue_for_registration_change): the kind it stands in for.
+    # notifications.services.queueing.queue_for_registration_change): the kind it stands in for.
     announces = delivery.context.get("announces", "")
     zone_name = registrant_zone(event, registration)
     with translation.override(language):
@@ -276,7 +246,7 @@ def build_message(*, delivery, cache=None, token=None):
             **_isolates(translation.get_language_bidi()),
         }
         # The confirmation repeats the answers, so the registrant can check them.
-        answers = ()
+        answers: tuple[tuple[str, str], ...] = ()
         if delivery.kind == Kind.CONFIRMATION and registration.answers:
             answers = tuple(answered(questions_for(event), registration.answers, language))
         context["answers"] = answers
@@ -284,7 +254,8 @@ def build_message(*, delivery, cache=None, token=None):
             context["meeting_url"] = event.meeting_url
             context["meeting_details"] = event.meeting_details
         context.update(_isolated(context, translation.get_language_bidi()))
-        subject, text, html = render_personal(
+        subject, text, html = merge.render_personal(
+            render_email,
             delivery.kind,
             context,
             {"name": registration.name, "manage_url": manage_url},
@@ -325,7 +296,7 @@ def build_message(*, delivery, cache=None, token=None):
     return message
 
 
-def needs_manage_link(delivery):
+def needs_manage_link(delivery: Delivery) -> bool:
     """Every message carries the personal manage link, except to people with nothing left
     to manage (the event or their registration is cancelled)."""
     return delivery.kind != Kind.EVENT_CANCELLED and (

@@ -1,20 +1,30 @@
 """Signal receivers: changes to registrations and events become outbox rows, inserted in the
 transaction of the change (see notifications.services for what each fact queues)."""
 
-from anymail.signals import tracking
+from typing import Any
+
+from anymail.signals import AnymailTrackingEvent, tracking
 from django.conf import settings
 from django.dispatch import receiver
 
 from config.celery import enqueue_on_commit
+from events.models import Event
 from events.signals import event_cancelled, event_changed
 from notifications import services
+from registration.models import Registration
 from registration.signals import registration_changed
 
 
 @receiver(registration_changed, dispatch_uid="notifications.registration_changed")
 def on_registration_changed(
-    sender, registration, old_status, new_status, resend=False, message="", **kwargs
-):
+    sender: type,
+    registration: Registration,
+    old_status: str | None,
+    new_status: str,
+    resend: bool = False,
+    message: str = "",
+    **kwargs: Any,
+) -> None:
     services.queue_for_registration_change(
         registration=registration,
         old_status=old_status,
@@ -25,12 +35,12 @@ def on_registration_changed(
 
 
 @receiver(event_cancelled, dispatch_uid="notifications.event_cancelled")
-def on_event_cancelled(sender, event, **kwargs):
+def on_event_cancelled(sender: type, event: Event, **kwargs: Any) -> None:
     services.queue_event_cancelled(event=event)
 
 
 @receiver(event_changed, dispatch_uid="notifications.event_changed")
-def on_event_changed(sender, event, changes, **kwargs):
+def on_event_changed(sender: type, event: Event, changes: frozenset[str], **kwargs: Any) -> None:
     # Notices wait until the organiser has stopped editing; the every-minute scan would find
     # them too, this just avoids depending on beat alone.
     from notifications.tasks import queue_change_notices
@@ -45,7 +55,7 @@ UNDELIVERABLE = {"bounced", "rejected", "complained"}
 
 
 @receiver(tracking, dispatch_uid="notifications.tracking")
-def on_tracking(sender, event, esp_name, **kwargs):
+def on_tracking(sender: type, event: AnymailTrackingEvent, esp_name: str, **kwargs: Any) -> None:
     if event.event_type not in UNDELIVERABLE:
         return
     reason = " ".join(

@@ -91,5 +91,5 @@ class Delivery(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_kind_display()} → {self.registration.email}"

@@ -8,7 +8,7 @@ from notifications import services
 
 
 @shared_task
-def send_deliveries(ids):
+def send_deliveries(ids: list[int]) -> None:
     """Safe to run twice (acks_late may redeliver): only rows it claims are sent, once each;
     transient failures are tried again after their backoff."""
     retry_at = services.send_deliveries(ids=ids)
@@ -18,14 +18,14 @@ def send_deliveries(ids):
 
 
 @shared_task
-def scan():
+def scan() -> dict[str, int]:
     """Safe to run any number of times: due meeting links, settled change notices and lost
     sends end up enqueued, each row sent once."""
     return services.scan(now=timezone.now())
 
 
 @shared_task
-def queue_change_notices(event_id):
+def queue_change_notices(event_id: int) -> None:
     """Safe to run twice: one change notice per registrant and event sequence."""
     event = Event.objects.filter(pk=event_id).first()
     if event is not None:

@@ -99,7 +99,7 @@ privacy_help = lazy(_privacy_help, str)
 
 
 # Choices as callables: each form instance deep-copies its fields, and a callable copies in
-# O(1) where a list is copied entry by entry (a fifth of building the form).
+# O(1) where a list is copied entry by entry.
 def _affiliation_choices():
     return [("", _("Choose your affiliation")), *Registration.Affiliation.choices]
 

@@ -156,8 +156,8 @@ def register(
         )
         try:
             # The constraint registration_one_active_per_event_email decides duplicates; the
-            # savepoint keeps the transaction usable when it refuses. (Checking with a SELECT
-            # first costs the web worker about four times the CPU of SAVEPOINT + RELEASE.)
+            # savepoint keeps the transaction usable when it refuses (cheaper than checking
+            # with a SELECT first).
             with transaction.atomic():
                 registration.save(force_insert=True)
         except IntegrityError:

@@ -227,8 +227,9 @@ def later_scan(minutes=2):
     """The scan as beat would run it a few minutes from now (lost and stuck rows are then
     old enough to re-enqueue), its sends put on the real broker for the worker."""
     from notifications import services
+    from notifications.services import queueing
 
-    original = services.enqueue
+    original = queueing.enqueue
 
     def enqueue(ids):
         ids, size = list(ids), services.batch_size()
@@ -238,11 +239,11 @@ def later_scan(minutes=2):
                 args=[ids[start : start + size]],
             )
 
-    services.enqueue = enqueue
+    queueing.enqueue = enqueue
     try:
         return services.scan(now=timezone.now() + timedelta(minutes=minutes))
     finally:
-        services.enqueue = original
+        queueing.enqueue = original
 
 
 def wait_until(condition, *, timeout, message):

@@ -202,3 +202,23 @@ def test_no_link_after_the_event_ended(event, travel):
     travel(after)
     services.scan(now=after)
     assert link_recipients() == []
+
+
+def test_send_now_refreshes_the_event_pages_registration_facts(event, travel):
+    """The send time moves through events' services, which tell the page cache: the next
+    page view reads the event as it is now, not a snapshot from before "send now"."""
+    from events import cache as event_cache
+
+    travel(STARTS - timedelta(days=3))
+    register(event, "ana@example.org")
+    before = event_cache.snapshot(event.pk)  # a page view: the snapshot is cached
+
+    sent_at = STARTS - timedelta(days=2)
+    travel(sent_at)
+    assert services.send_meeting_links_now(event=event) == 1
+
+    event.refresh_from_db()
+    assert event.meeting_link_send_at == sent_at
+    after = event_cache.snapshot(event.pk)
+    assert after["stamp"] == event.updated_at.isoformat() != before["stamp"]
+    assert link_recipients() == ["ana@example.org"]

@@ -1,5 +1,6 @@
-"""The outbox's own MIME writer (notifications.mime) and mail merge (render once per group,
-personal values swapped in): a mail client must read exactly what Django's own way gives."""
+"""The outbox's own MIME writer (notifications.fast.mime) and mail merge
+(notifications.fast.merge: render once per group, personal values swapped in): a mail client
+must read exactly what Django's own way gives."""
 
 import email.policy
 import re
@@ -13,7 +14,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.test import override_settings
 
 from notifications import emails
-from notifications.mime import OutboxEmail
+from notifications.fast import merge
+from notifications.fast.mime import OutboxEmail
 from notifications.models import Delivery
 from tests.notifications.conftest import STARTS, register
 
@@ -133,8 +135,8 @@ def test_a_template_that_transforms_the_name_is_rendered_in_full_for_everyone():
     cache = {}
     for name in ["ana", "ben"]:
         personal = {"name": name, "manage_url": f"https://x/{name}"}
-        _subject, text, html = emails.render_personal(
-            "shouting", {}, personal, group=("same",), cache=cache
+        _subject, text, html = merge.render_personal(
+            emails.render_email, "shouting", {}, personal, group=("same",), cache=cache
         )
         assert text == f"HELLO {name.upper()} https://x/{name}\n"
         assert html == f"<p>{name.upper()}</p>"
@@ -151,6 +153,14 @@ def test_unusual_messages_take_djangos_way():
     for message in unusual:
         assert isinstance(message.message(), email.message.EmailMessage)
     assert read(unusual[0].message().as_bytes())["To"].addresses[0].domain == "xn--exmple-cua.org"
+
+
+def test_a_message_without_an_id_gets_one_from_the_same_host_as_djangos_way():
+    message = OutboxEmail("Hi", "Body", "events@example.org", ["a@example.org"])
+    ours = read(message.message().as_bytes())["Message-ID"]
+    djangos = read(django_way(message))["Message-ID"]
+    assert ours != djangos
+    assert ours.rsplit("@", 1)[1] == djangos.rsplit("@", 1)[1]
 
 
 def test_a_non_ascii_sender_name_is_encoded():

@@ -11,6 +11,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 
 from notifications import services
 from notifications.models import Delivery
+from notifications.services import sending
 from registration.models import ManageToken
 from tests.notifications.conftest import SEND_AT, STARTS, register
 
@@ -34,13 +35,13 @@ def test_at_most_two_sent_messages_are_ever_unrecorded(event, travel, settings, 
     emails = [f"person{number}@example.org" for number in range(8)]
     for email in emails:
         register(event, email)
-    finish = services._finish
+    finish = sending.finish
 
     def recording_finish(delivery, **kwargs):
         finish(delivery, **kwargs)
         EVENTS.append(("recorded", delivery.registration.email))
 
-    monkeypatch.setattr(services, "_finish", recording_finish)
+    monkeypatch.setattr(sending, "finish", recording_finish)
     EVENTS.clear()
     travel(SEND_AT + timedelta(minutes=1))
     services.scan(now=SEND_AT + timedelta(minutes=1))

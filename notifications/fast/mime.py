@@ -1,19 +1,26 @@
-"""The MIME form of Convene's emails, built in a third of the time Django takes.
+"""The outbox's MIME writer: replaces Django's EmailMessage.message() for its messages.
 
-Django 6 builds every message with the email package's modern API (email.policy.default),
-which parses, validates and refolds each header through the header registry: about 2 ms of
-a worker's CPU per meeting link, the largest single cost of the day-before fan-out. The
+What it replaces: Django 6 builds every message with the email package's modern API
+(email.policy.default), which parses, validates and refolds each header through the header
+registry. Why: that was the largest single cost of a worker's time per meeting link. The
 messages the outbox sends have one plain shape: ASCII addresses, a text body, an HTML
-alternative, text attachments (the .ics) and a few ASCII headers. For that shape the legacy
-compat32 API writes an equivalent message (same headers, parts and content once decoded)
-much faster. Anything else, and every message an ESP backend sends through its API (anymail
-never calls message()), goes Django's way.
+alternative, text attachments (the .ics) and a few ASCII headers; for that shape the legacy
+compat32 API writes an equivalent message (same headers, parts and content once decoded).
+Anything else, and every message an ESP backend sends through its API (anymail never calls
+message()), goes Django's way. message() is documented for overriding; Compat32 below
+overrides the standard library's private _fold for the common one-line header.
+How much: send_deliveries takes about half the CPU per message with it
+(benchmarks/profile_send.py: 2.3 ms, 5.0 ms with Django's message(); the _fold override
+alone about 0.1 ms).
+Checked by tests/notifications/test_mime.py, which reads every kind of message in every
+language both ways and compares what a mail client shows.
 """
 
 import email.policy
 from datetime import UTC, datetime
 from email import charset as charsets
 from email.header import Header
+from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
@@ -62,8 +69,8 @@ def _split_type(mimetype):
 
 class Compat32(email.policy.Compat32):
     """compat32 that writes a short one-line ASCII header as it is, the common case, rather
-    than refolding every header through email.header.Header (a fifth of the message's time);
-    the same output."""
+    than refolding every header through email.header.Header; the same output. Overrides the
+    standard library's private _fold (tests/test_private_apis.py checks it is still there)."""
 
     def _fold(self, name, value, sanitize):
         if (
@@ -82,7 +89,10 @@ class OutboxEmail(EmailMultiAlternatives):
     as_bytes() and as_string() are what mail backends use; parse those bytes with
     email.policy.default for the modern API (get_body(), iter_attachments())."""
 
-    def message(self, *, policy=email.policy.default):
+    # Not Django's return type for the simple shape (a compat32 Message, see above).
+    def message(  # type: ignore[override]
+        self, *, policy: email.policy.Policy = email.policy.default
+    ) -> Message:
         if not self._simple_shape():
             return super().message(policy=policy)
         legacy = Compat32(linesep=policy.linesep)
@@ -100,7 +110,7 @@ class OutboxEmail(EmailMultiAlternatives):
                 if isinstance(content, bytes):
                     content = content.decode(encoding)
                 subtype, params = _split_type(mimetype)
-                part = MIMEText(content, subtype, BASE64, policy=legacy)
+                part = MIMEText(content, subtype, BASE64, policy=legacy)  # type: ignore[arg-type]
                 for name, value in params:  # e.g. text/calendar's method=REQUEST
                     part.set_param(name, value)
                 part.add_header("Content-Disposition", "attachment", filename=filename)
@@ -108,9 +118,11 @@ class OutboxEmail(EmailMultiAlternatives):
         else:
             msg = alternative
         subject = str(self.subject)
-        msg["Subject"] = (
-            subject if subject.isascii() else Header(subject, "utf-8", header_name="Subject")
-        )
+        if subject.isascii():
+            msg["Subject"] = subject
+        else:
+            # compat32 takes a Header as a value (typeshed says str only).
+            msg["Subject"] = Header(subject, "utf-8", header_name="Subject")  # type: ignore[assignment]
         name, address = parseaddr(str(self.from_email))
         msg["From"] = formataddr((name, address), charset="utf-8")
         msg["To"] = ", ".join(self.to)
