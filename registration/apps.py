@@ -18,7 +18,7 @@ class RegistrationConfig(AppConfig):
         from events.admin import event_admin_inlines, event_admin_panels, register_event_action
         from events.exchange import extra_parts
         from registration.admin import export_event_registrations, registration_panel
-        from registration.admin_questions import QuestionInline
+        from registration.admin.questions import QuestionInline
         from registration.questions_exchange import (
             export_questions,
             parse_questions,

@@ -14,8 +14,15 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from events import access, organisers
-from events.admin import event_admin_panels
+from events.admin.hooks import event_admin_panels
 from events.models import AuditEntry, Membership, Team
+
+
+def managed_teams(user):
+    """The teams the user is a manager of."""
+    return Team.objects.filter(
+        memberships__user_id=user.pk, memberships__role=Membership.Role.MANAGER
+    ).order_by("name", "pk")
 
 
 class MembershipInline(admin.TabularInline):
