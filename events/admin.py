@@ -737,7 +737,22 @@ class EventAdmin(admin.ModelAdmin):
         "capacity",
         "preview_link",
     ]
-    list_filter = ["status", UpcomingFilter, "format", "approval", "waitlist_enabled"]
+    list_filter = [
+        "status",
+        UpcomingFilter,
+        "format",
+        "approval",
+        "waitlist_enabled",
+        "registration_mode",
+    ]
+
+    def get_changeform_initial_data(self, request):
+        # A new event verifies emails unless the organiser says otherwise (issue 18): one
+        # address cannot then fill its seats with invented ones. Existing events kept "open".
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("registration_mode", Event.RegistrationMode.VERIFY_EMAIL)
+        return initial
+
     search_fields = ["title", "slug", "summary", "organiser"]
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "starts_at"
@@ -799,6 +814,7 @@ class EventAdmin(admin.ModelAdmin):
                     "capacity",
                     "waitlist_enabled",
                     "approval",
+                    ("registration_mode", "verification_hold_minutes"),
                 ]
             },
         ),

@@ -4,6 +4,7 @@ from pathlib import PurePath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -84,6 +85,17 @@ class Event(Translatable):
         AUTOMATIC = "automatic", _("Automatic")
         ORGANISER = "organiser", _("Organiser approves each registration")
 
+    class RegistrationMode(models.TextChoices):
+        """Who may take a seat (registration.availability and registration.services act on it)."""
+
+        OPEN = "open", _("Open: anyone with an email address")
+        VERIFY_EMAIL = (
+            "verify_email",
+            _("Open, email verified: a seat is held until the link is clicked"),
+        )
+        INVITATION = "invitation", _("By invitation only")
+        CODE = "code", _("With an access code")
+
     translatable_fields = ("title", "summary", "description", "expected_outcomes")
 
     slug = models.SlugField(_("slug"), max_length=120, unique=True)
@@ -127,6 +139,23 @@ class Event(Translatable):
     waitlist_enabled = models.BooleanField(_("waiting list"), default=True)
     approval = models.CharField(
         _("approval"), max_length=20, choices=Approval, default=Approval.AUTOMATIC
+    )
+    # Existing events kept "open" (migration 0004); the admin proposes "verify_email" for new
+    # events, and an imported event with a capacity and no "registration_mode" gets it.
+    registration_mode = models.CharField(
+        _("registration mode"),
+        max_length=20,
+        choices=RegistrationMode,
+        default=RegistrationMode.OPEN,
+    )
+    verification_hold_minutes = models.PositiveIntegerField(
+        _("verification hold (minutes)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "How long a seat waits for the email link to be clicked. Blank: the site default."
+        ),
     )
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.DRAFT)
     meeting_link_send_at = models.DateTimeField(
@@ -215,6 +244,12 @@ class Event(Translatable):
         if self.meeting_link_send_at:
             return self.meeting_link_send_at
         return self.starts_at - timedelta(hours=settings.MEETING_LINK_LEAD_HOURS)
+
+    @property
+    def effective_verification_hold(self):
+        """How long a verification hold keeps its seat (registration.services)."""
+        minutes = self.verification_hold_minutes or settings.REGISTRATION_HOLD_MINUTES
+        return timedelta(minutes=minutes)
 
     @property
     def effective_registration_closes_at(self):

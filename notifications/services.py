@@ -34,6 +34,7 @@ from notifications.emails import build_message, needs_manage_link
 from notifications.models import Delivery
 from registration.models import Registration
 from registration.services import issue_manage_tokens, withdraw_manage_tokens
+from registration.verification import awaits_verification, expired_hold
 
 logger = logging.getLogger(__name__)
 
@@ -204,16 +205,24 @@ def queue_for_registration_change(
     status = {"status": new_status}
     new = old_status is None
     announcement = None  # (kind, context) of the message this change calls for
+    unverified = awaits_verification(registration)
     if resend:
-        latest = Delivery.objects.filter(
-            registration=registration, kind=Kind.CONFIRMATION
-        ).aggregate(latest=Max("version"))["latest"]
+        kind = Kind.VERIFY_EMAIL if unverified else Kind.CONFIRMATION
+        latest = Delivery.objects.filter(registration=registration, kind=kind).aggregate(
+            latest=Max("version")
+        )["latest"]
         version = 0 if latest is None else latest + 1
-        queue_delivery(
-            registration=registration, kind=Kind.CONFIRMATION, version=version, context=status
-        )
+        queue_delivery(registration=registration, kind=kind, version=version, context=status)
         return
     if new:
+        announcement = (Kind.VERIFY_EMAIL if unverified else Kind.CONFIRMATION, status)
+    elif new_status == RegStatus.CANCELLED and expired_hold(registration):
+        pass  # an address never proven is not written to again
+    elif old_status in (RegStatus.HELD, RegStatus.CANCELLED) and new_status in (
+        RegStatus.CONFIRMED,
+        RegStatus.WAITLISTED,
+    ):
+        # Verified (registration.verification): the confirmation, with the calendar file.
         announcement = (Kind.CONFIRMATION, status)
     elif new_status == RegStatus.CANCELLED:
         announcement = (Kind.CANCELLED, None)
@@ -565,6 +574,8 @@ def not_applicable(delivery, *, now):
         return "The address bounced earlier."
     if registration.anonymised_at:
         return "The registration was anonymised."
+    if delivery.kind == Kind.VERIFY_EMAIL and not awaits_verification(registration):
+        return f"The registration is {registration.status}, verified or expired."
     if delivery.kind in (Kind.MEETING_LINK, Kind.EVENT_CHANGED):
         if registration.status != RegStatus.CONFIRMED:
             return f"The registration is {registration.status}, not confirmed."
@@ -574,6 +585,7 @@ def not_applicable(delivery, *, now):
             return "The event has ended."
     elif delivery.kind in (
         Kind.CONFIRMATION,
+        Kind.VERIFY_EMAIL,
         Kind.APPROVED,
         Kind.WAITLIST_PROMOTED,
         Kind.TIME_CHANGED,

@@ -34,7 +34,13 @@ from django.utils.translation import gettext_lazy as _
 from events import cache as event_cache
 from events.models import Event
 from registration.addresses import canonical_email
-from registration.availability import State, event_availability, place_for, seats_left
+from registration.availability import (
+    SEAT_STATUSES,
+    State,
+    event_availability,
+    place_for,
+    seats_left,
+)
 from registration.models import (
     PROFILE_FIELDS,
     ManageToken,
@@ -56,6 +62,8 @@ UPDATABLE_FIELDS = ("name", *PROFILE_FIELDS)
 # Who is next on the waiting list: the longest-waiting first.
 WAITLIST_ORDER = ("created_at", "pk")
 OPTIONAL_FIELDS = ("organisation", "job_title", "country", "interpretation_language", "timezone")
+# Registrations whose address was not verified yet, in an event that verifies emails.
+AWAITING_VERIFICATION = Q(hold_expires_at__isnull=False, email_verified_at__isnull=True)
 
 
 class RegistrationError(Exception):
@@ -139,6 +147,16 @@ def register(
             status = place_for(seats_left=found.seats_left, waitlist=found.waitlist)
         if status is None:  # full without a waiting list: accepts_newcomers said so already
             raise Unavailable(State.FULL, event=event)
+        hold_expires_at = None
+        if event.registration_mode == Event.RegistrationMode.VERIFY_EMAIL and status in (
+            Status.CONFIRMED,
+            Status.WAITLISTED,
+        ):
+            # The seat (or the place in the queue) waits for the emailed link to be
+            # clicked (registration.verification); the scan releases it after the hold.
+            hold_expires_at = now + event.effective_verification_hold
+            if status == Status.CONFIRMED:
+                status = Status.HELD
 
         registration = Registration(
             event=event,
@@ -147,6 +165,7 @@ def register(
             status=status,
             consent_at=now,
             confirmed_at=now if status == Status.CONFIRMED else None,
+            hold_expires_at=hold_expires_at,
             affiliation=data.get("affiliation") or Registration.Affiliation.OTHER,
             preferred_language=data.get("preferred_language") or "en",
             **{field: data.get(field) or "" for field in OPTIONAL_FIELDS},
@@ -187,7 +206,7 @@ def cancel(*, registration: Registration) -> Registration:
         old_status = registration.status
         registration.cancelled_at = timezone.now()
         _set_status(registration, Status.CANCELLED, old_status=old_status)
-        if old_status == Status.CONFIRMED:
+        if old_status in SEAT_STATUSES:
             promote_next(event=event)
     return registration
 
@@ -213,12 +232,13 @@ def reject(*, registration: Registration, message: str = "") -> Registration:
         if registration.status not in (
             Status.PENDING_APPROVAL,
             Status.WAITLISTED,
+            Status.HELD,
             Status.CONFIRMED,
         ):
             raise NotAllowed(_("Cancelled or already rejected registrations cannot be rejected."))
         old_status = registration.status
         _set_status(registration, Status.REJECTED, old_status=old_status, message=message)
-        if old_status == Status.CONFIRMED:
+        if old_status in SEAT_STATUSES:
             promote_next(event=event)
     return registration
 
@@ -236,7 +256,8 @@ def promote(*, registration: Registration) -> Registration:
 
 
 def promote_next(*, event: Event) -> Registration | None:
-    """Confirms the longest-waiting person if a seat is free; returns them, or None."""
+    """Confirms the longest-waiting person if a seat is free; returns them, or None. People
+    whose address still awaits verification wait (verify_email() seats them on the click)."""
     with transaction.atomic():
         event = Event.objects.select_for_update().get(pk=event.pk)
         if seats_left(event) == 0:
@@ -244,6 +265,7 @@ def promote_next(*, event: Event) -> Registration | None:
         registration = (
             Registration.objects.select_for_update()
             .filter(event=event, status=Status.WAITLISTED)
+            .exclude(AWAITING_VERIFICATION)
             .order_by(*WAITLIST_ORDER)
             .first()
         )

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from config.http import client_ip
 from events.models import Event
-from registration import services
+from registration import services, verification
 from registration.availability import event_availability
 from registration.forms import ManageForm, RegistrationForm
 
@@ -158,6 +158,27 @@ def cancel(request, token):
         return redirect("registration:manage", token=token)
     context = {"registration": registration, "event": registration.event, "token": token}
     return render(request, "registration/cancel.html", context)
+
+
+# A GET only shows the button: mail scanners that open every link must not take the seat.
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def verify(request, token):
+    registration = _registration_or_404(token)
+    if request.method == "POST":
+        try:
+            verification.verify_email(registration=registration)
+        except services.Unavailable as exc:
+            return _unavailable(request, registration.event, exc.reason)
+        if registration.status != registration.Status.CANCELLED:
+            messages.success(request, _("Thank you: your email address is confirmed."))
+        return redirect("registration:manage", token=token)
+    if not verification.awaits_verification(registration) and not verification.expired_hold(
+        registration
+    ):
+        return redirect("registration:manage", token=token)
+    context = {"registration": registration, "event": registration.event, "token": token}
+    return render(request, "registration/verify.html", context)
 
 
 def privacy(request):

@@ -35,6 +35,9 @@ OPTIONAL: dict[str, object] = {
     "capacity": None,
     "waitlist": True,
     "approval": Event.Approval.AUTOMATIC,
+    # None: "verify_email" for an event with a capacity, else "open" (see _registration_mode).
+    "registration_mode": None,
+    "verification_hold_minutes": None,
     "registration_opens_at": None,
     "registration_closes_at": None,
     "meeting_link_send_at": None,
@@ -125,6 +128,8 @@ def _parse_event_fields(values: dict[str, Any]) -> dict[str, Any]:
         "capacity": capacity,
         "waitlist_enabled": values["waitlist"],
         "approval": _choice(values["approval"], "approval", Event.Approval),
+        "registration_mode": _registration_mode(values["registration_mode"], capacity),
+        "verification_hold_minutes": _hold_minutes(values["verification_hold_minutes"]),
         "registration_opens_at": _dt(
             values["registration_opens_at"], "registration_opens_at", required=False
         ),
@@ -137,6 +142,26 @@ def _parse_event_fields(values: dict[str, Any]) -> dict[str, Any]:
         "interpretation_languages": languages,
         "translations": _translations(values["translations"], "translations", Event),
     }
+
+
+def _registration_mode(mode: Any, capacity: int | None) -> str:
+    """The key as given, or the default: a limited event verifies emails (seats are worth
+    squatting), an unlimited one is open."""
+    if mode is None:
+        return (
+            Event.RegistrationMode.OPEN if capacity is None else Event.RegistrationMode.VERIFY_EMAIL
+        )
+    return _choice(mode, "registration_mode", Event.RegistrationMode)
+
+
+def _hold_minutes(minutes: Any) -> int | None:
+    if minutes is None:
+        return None
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 1:
+        raise EventDataError(
+            "verification_hold_minutes", "expected a whole number of minutes (1 or more) or null"
+        )
+    return minutes
 
 
 def _timezone(zone: Any) -> str:

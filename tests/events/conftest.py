@@ -93,6 +93,9 @@ def admin_post_data(event=None, **overrides):
         "capacity": "300",
         "waitlist_enabled": "on",
         "approval": "automatic",
+        # What the form shows: the event's mode, or for a new event the admin's proposal.
+        "registration_mode": event.registration_mode if event is not None else "verify_email",
+        "verification_hold_minutes": "",
     }
     for prefix in ("agenda_items", "documents"):
         count = event.__getattribute__(prefix).count() if event is not None else 0
