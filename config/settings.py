@@ -359,6 +359,8 @@ EVENT_PAGE_CACHE_SECONDS = env_int("EVENT_PAGE_CACHE_SECONDS", 300, minimum=0)
 REGISTRATION_RATE_LIMIT = env_int("REGISTRATION_RATE_LIMIT", 20, minimum=1)
 # Minutes a seat is held for an unverified address (events in "verify_email" mode may differ).
 REGISTRATION_HOLD_MINUTES = env_int("REGISTRATION_HOLD_MINUTES", 30, minimum=1)
+# Wrong access codes allowed per IP address per 10 minutes (events in "code" mode).
+REGISTRATION_CODE_ATTEMPTS = env_int("REGISTRATION_CODE_ATTEMPTS", 5, minimum=1)
 
 LOGGING = {
     "version": 1,

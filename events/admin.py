@@ -54,7 +54,7 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 from events import cache as event_cache
 from events import rules, services
 from events.languages import UN_LANGUAGES
-from events.models import AgendaItem, Document, Event, Speaker
+from events.models import AccessCode, AgendaItem, Document, Event, Speaker
 from events.zones import canonical_zone, offered_zones, zone_names
 
 event_admin_panels: list[Callable[[HttpRequest, Event], str]] = []
@@ -640,6 +640,15 @@ class DocumentInline(admin.TabularInline):
         return filesizeformat(obj.size) if obj.pk else "—"
 
 
+class AccessCodeInline(admin.TabularInline):
+    """The codes of an event in "code" mode, and how often each was used."""
+
+    model = AccessCode
+    extra = 0
+    fields = ["code", "max_uses", "uses"]
+    readonly_fields = ["uses"]
+
+
 class UpcomingFilter(admin.SimpleListFilter):
     title = _("when")
     parameter_name = "when"
@@ -725,7 +734,7 @@ def cancel_events(modeladmin, request, queryset):
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
     form = EventAdminForm
-    inlines = [AgendaItemInline, DocumentInline]
+    inlines = [AgendaItemInline, DocumentInline, AccessCodeInline]
     list_display = [
         "title",
         "start_in_event_zone",

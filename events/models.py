@@ -35,6 +35,15 @@ def validate_languages(value):
         )
 
 
+def normalise_access_code(value):
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def validate_access_code(value):
+    if not normalise_access_code(value) or any(char.isspace() for char in value.strip()):
+        raise ValidationError(_("Use letters, digits and dashes, without spaces."))
+
+
 # /events/past/ is the list of past events, not an event.
 RESERVED_SLUGS = {"past"}
 
@@ -93,7 +102,6 @@ class Event(Translatable):
             "verify_email",
             _("Open, email verified: a seat is held until the link is clicked"),
         )
-        INVITATION = "invitation", _("By invitation only")
         CODE = "code", _("With an access code")
 
     translatable_fields = ("title", "summary", "description", "expected_outcomes")
@@ -364,3 +372,39 @@ class Document(models.Model):
     def download_name(self):
         extension = PurePath(self.file.name).suffix.lower()
         return f"{slugify(self.title) or 'document'}{extension}"
+
+
+class AccessCode(models.Model):
+    """A code that lets people register for an event in "code" mode, a limited number of
+    times or without limit. registration.services counts each use under the event's lock."""
+
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="access_codes", verbose_name=_("event")
+    )
+    # Compared without regard to case or surrounding spaces (codes are read out and typed).
+    code = models.CharField(_("code"), max_length=64, validators=[validate_access_code])
+    max_uses = models.PositiveIntegerField(
+        _("maximum uses"), null=True, blank=True, help_text=_("Blank: unlimited.")
+    )
+    uses = models.PositiveIntegerField(_("uses"), default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("access code")
+        verbose_name_plural = _("access codes")
+        ordering = ["event", "code", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "code"], name="events_access_code_unique_per_event"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_uses__isnull=True) | Q(uses__lte=F("max_uses")),
+                name="events_access_code_uses_within_limit",
+            ),
+        ]
+
+    def __str__(self):
+        return self.code
+
+    def save(self, *args, **kwargs):
+        self.code = normalise_access_code(self.code)
+        super().save(*args, **kwargs)

@@ -19,6 +19,7 @@ from django.db.models import (
     Case,
     CharField,
     Count,
+    F,
     IntegerField,
     OuterRef,
     Q,
@@ -32,7 +33,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from events import cache as event_cache
-from events.models import Event
+from events.models import AccessCode, Event, normalise_access_code
 from registration.addresses import canonical_email
 from registration.availability import (
     SEAT_STATUSES,
@@ -103,6 +104,14 @@ class NoSeatLeft(RegistrationError):
         super().__init__(_("There is no seat left: raise the capacity or cancel someone first."))
 
 
+class AccessCodeRefused(RegistrationError):
+    """No access code of the event matches, or the one that does is used up. The message
+    says neither which: it must not help anyone guess codes."""
+
+    def __init__(self) -> None:
+        super().__init__(_("This access code is not valid for this event, or it is used up."))
+
+
 class NotAllowed(RegistrationError):
     """The registration's status does not allow this change."""
 
@@ -147,6 +156,9 @@ def register(
             status = place_for(seats_left=found.seats_left, waitlist=found.waitlist)
         if status is None:  # full without a waiting list: accepts_newcomers said so already
             raise Unavailable(State.FULL, event=event)
+        code = None
+        if event.registration_mode == Event.RegistrationMode.CODE:
+            code = _use_access_code(event, data.get("access_code"))
         hold_expires_at = None
         if event.registration_mode == Event.RegistrationMode.VERIFY_EMAIL and status in (
             Status.CONFIRMED,
@@ -184,6 +196,8 @@ def register(
             )
             if existing is None:
                 raise
+            if code is not None:  # already registered: the code admitted nobody new
+                AccessCode.objects.filter(event=event, code=code).update(uses=F("uses") - 1)
             existing.event = event
             if cache.add(
                 f"registration:resend:{existing.pk}", 1, int(RESEND_INTERVAL.total_seconds())
@@ -194,6 +208,22 @@ def register(
         token = issue_manage_token(registration=registration) if issue_token else None
         _announce(registration, old_status=None)
     return RegistrationResult(registration, created=True, token=token)
+
+
+def _use_access_code(event: Event, value: object) -> str:
+    """Counts one use of the event's code `value` (the caller holds the event's lock, so two
+    sign-ups cannot both take a code's last use); AccessCodeRefused if none is left."""
+    code = normalise_access_code(value) if isinstance(value, str) else ""
+    used = (
+        AccessCode.objects.filter(event=event, code=code)
+        .filter(Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses")))
+        .update(uses=F("uses") + 1)
+        if code
+        else 0
+    )
+    if not used:
+        raise AccessCodeRefused()
+    return code
 
 
 def cancel(*, registration: Registration) -> Registration:

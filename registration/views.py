@@ -38,6 +38,18 @@ _LOCKED_EVENT = (
 )
 
 
+def _over_code_attempts(ip, *, count):
+    """True once this address gave settings.REGISTRATION_CODE_ATTEMPTS wrong access codes in
+    10 minutes; `count=True` counts one more wrong code."""
+    window = int(time.time() // RATE_WINDOW_SECONDS)
+    key = f"registration:codes:{hashlib.sha256(ip.encode()).hexdigest()[:24]}:{window}"
+    if count:
+        if not cache.add(key, 1, RATE_WINDOW_SECONDS):
+            cache.incr(key)
+        return False
+    return (cache.get(key) or 0) >= settings.REGISTRATION_CODE_ATTEMPTS
+
+
 def _over_rate_limit(ip):
     """Counts this submission; True past settings.REGISTRATION_RATE_LIMIT per 10 minutes."""
     window = int(time.time() // RATE_WINDOW_SECONDS)
@@ -91,6 +103,11 @@ def _register_post(request, slug):
     with transaction.atomic():
         event = get_object_or_404(_LOCKED_EVENT, slug=slug)
         form = RegistrationForm(request.POST, event=event)
+        guarded = event.registration_mode == Event.RegistrationMode.CODE
+        if guarded and _over_code_attempts(client_ip(request), count=False):
+            response = render(request, "registration/rate_limited.html", status=429)
+            response["Retry-After"] = str(RATE_WINDOW_SECONDS)
+            return response
         if form.is_valid():
             try:
                 # No manage link here: this page shows none, and the confirmation email
@@ -103,6 +120,10 @@ def _register_post(request, slug):
                 )
             except services.Unavailable as exc:
                 unavailable = exc.reason  # rolled back as the block exits
+            except services.AccessCodeRefused as exc:
+                # Nothing was written; the same words for a wrong code and a used-up one.
+                _over_code_attempts(client_ip(request), count=True)
+                form.add_error("access_code", exc.message)
     if unavailable:
         return _unavailable(request, event, unavailable)
     if form.is_valid():

@@ -17,7 +17,13 @@ from django.db import models
 
 from events.documents import validate_document
 from events.languages import UN_LANGUAGE_CODES
-from events.models import AgendaItem, Document, Event
+from events.models import (
+    AgendaItem,
+    Document,
+    Event,
+    normalise_access_code,
+    validate_access_code,
+)
 from events.zones import known_timezone
 
 REQUIRED = ["slug", "title", "starts_at", "ends_at", "timezone"]
@@ -38,6 +44,7 @@ OPTIONAL: dict[str, object] = {
     # None: "verify_email" for an event with a capacity, else "open" (see _registration_mode).
     "registration_mode": None,
     "verification_hold_minutes": None,
+    "access_codes": [],
     "registration_opens_at": None,
     "registration_closes_at": None,
     "meeting_link_send_at": None,
@@ -74,6 +81,7 @@ class ParsedEvent:
     status: str
     agenda: list[AgendaEntry]
     documents: list[DocumentEntry]
+    access_codes: list[dict[str, Any]]
 
 
 def parse_event(data: Any, *, base_dir: Path) -> ParsedEvent:
@@ -87,6 +95,7 @@ def parse_event(data: Any, *, base_dir: Path) -> ParsedEvent:
         status=_choice(values["status"], "status", Event.Status),
         agenda=_parse_agenda(values["agenda"]),
         documents=_parse_documents(values["documents"], base_dir),
+        access_codes=_parse_access_codes(values["access_codes"]),
     )
 
 
@@ -142,6 +151,31 @@ def _parse_event_fields(values: dict[str, Any]) -> dict[str, Any]:
         "interpretation_languages": languages,
         "translations": _translations(values["translations"], "translations", Event),
     }
+
+
+def _parse_access_codes(codes: Any) -> list[dict[str, Any]]:
+    """[{"code", "max_uses"}]: codes compared without regard to case, each once."""
+    if not isinstance(codes, list):
+        raise EventDataError("access_codes", "expected a list of {code, max_uses}")
+    parsed, seen = [], set()
+    for index, entry in enumerate(codes):
+        key = f"access_codes[{index}]"
+        _check_keys(entry, ["code", "max_uses"], key)
+        code = normalise_access_code(_text(entry.get("code"), f"{key}.code", required=True))
+        try:
+            validate_access_code(code)
+        except ValidationError as error:
+            raise EventDataError(f"{key}.code", " ".join(error.messages)) from None
+        if code in seen:
+            raise EventDataError(f"{key}.code", f"{code!r} is listed twice")
+        seen.add(code)
+        max_uses = entry.get("max_uses")
+        if max_uses is not None and (
+            isinstance(max_uses, bool) or not isinstance(max_uses, int) or max_uses < 0
+        ):
+            raise EventDataError(f"{key}.max_uses", "expected a whole number or null")
+        parsed.append({"code": code, "max_uses": max_uses})
+    return parsed
 
 
 def _registration_mode(mode: Any, capacity: int | None) -> str:
