@@ -213,7 +213,7 @@ class RegistrationForm(DetailsForm):
             self.fields["access_code"] = forms.CharField(
                 label=_("Access code"),
                 max_length=64,
-                help_text=_("The organisers gave you this code with the invitation."),
+                help_text=_("The code the organisers gave you."),
                 error_messages={"required": _("Enter your access code.")},
                 widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
             )

@@ -13,7 +13,6 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from events.models import Event
 from registration.availability import SEAT_STATUSES, event_availability, place_for, seats_left
@@ -30,12 +29,6 @@ from registration.services import (
 Status = Registration.Status
 # Statuses that a verification hold can have while it waits for the click.
 HOLDING = (Status.HELD, Status.WAITLISTED)
-
-
-class HoldExpired(Exception):
-    """The link was clicked after the hold expired and the event has no place left."""
-
-    message = _("Your hold on a seat has expired and the event has no place left.")
 
 
 def awaits_verification(registration: Registration) -> bool:
