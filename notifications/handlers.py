@@ -13,8 +13,10 @@ from registration.signals import registration_changed
 
 @receiver(registration_changed, dispatch_uid="notifications.registration_changed")
 def on_registration_changed(
-    sender, registration, old_status, new_status, resend=False, message="", **kwargs
+    sender, registration, old_status, new_status, resend=False, message="", quiet=False, **kwargs
 ):
+    if quiet:
+        return
     services.queue_for_registration_change(
         registration=registration,
         old_status=old_status,

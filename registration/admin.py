@@ -19,12 +19,14 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.db.models.functions import TruncHour
 from django.http import HttpRequest, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
@@ -32,7 +34,7 @@ from django.utils.translation import gettext_lazy as _
 
 from events.languages import UN_LANGUAGES
 from events.models import Event
-from registration import services
+from registration import access, services
 from registration.addresses import canonical_email_or_none
 from registration.availability import free_seats, seats_taken_in
 from registration.countries import country_name
@@ -270,6 +272,44 @@ class RegistrationAdminForm(forms.ModelForm):
             self.fields[name].validators.extend(TEXT_VALIDATORS)
 
 
+class AddPeopleForm(forms.Form):
+    """The organiser's list of people to register: pasted, or a CSV file, or both."""
+
+    people = forms.CharField(
+        label=_("People"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "dir": "ltr"}),
+        help_text=_(
+            "One person per line: email, name and optionally the language for emails "
+            "(ar, zh-hans, en, fr, ru, es), separated by commas."
+        ),
+    )
+    file = forms.FileField(
+        label=_("or a CSV file"), required=False, help_text=_("The same columns, UTF-8.")
+    )
+    outside_capacity = forms.BooleanField(
+        label=_("Confirm them even if the event is full (outside the capacity)"),
+        required=False,
+    )
+    notify = forms.BooleanField(
+        label=_("Send each of them the confirmation email"), required=False, initial=True
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        text = cleaned.get("people") or ""
+        upload = cleaned.get("file")
+        if upload:
+            try:
+                text = "\n".join([text, upload.read().decode("utf-8-sig")])
+            except UnicodeDecodeError:
+                raise forms.ValidationError(_("The file is not UTF-8 text.")) from None
+        cleaned["parsed"] = access.parse_people(text)
+        if not cleaned["parsed"]:
+            raise forms.ValidationError(_("Give at least one person."))
+        return cleaned
+
+
 @admin.register(Registration)
 class RegistrationAdmin(admin.ModelAdmin):
     form = RegistrationAdminForm
@@ -370,8 +410,63 @@ class RegistrationAdmin(admin.ModelAdmin):
         return results, may_have_duplicates
 
     def has_add_permission(self, request):
-        # Registrations come through the public form, which checks capacity and consent.
+        # Registrations come through the public form, which checks capacity and consent, or
+        # through "Add people" on the event (add_people_view), which the organiser vouches for.
         return False
+
+    def get_urls(self):
+        urls = [
+            path(
+                "add-people/<int:event_id>/",
+                self.admin_site.admin_view(self.add_people_view),
+                name="registration_registration_add_people",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def add_people_view(self, request, event_id):
+        """Organiser-added registrants (speakers, VIPs, staff): registration.access."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        event = get_object_or_404(Event, pk=event_id)
+        form = AddPeopleForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                added = access.add_registrants(
+                    event=event,
+                    people=form.cleaned_data["parsed"],
+                    outside_capacity=form.cleaned_data["outside_capacity"],
+                    notify=form.cleaned_data["notify"],
+                )
+            except services.NoSeatLeft as error:
+                form.add_error(None, error.message)
+            else:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(count)d person registered.",
+                        "%(count)d people registered.",
+                        len(added.registrations),
+                    )
+                    % {"count": len(added.registrations)},
+                    messages.SUCCESS,
+                )
+                if added.already:
+                    self.message_user(
+                        request,
+                        gettext("Registered already, left as they were: %(emails)s")
+                        % {"emails": ", ".join(added.already)},
+                        messages.WARNING,
+                    )
+                return redirect(reverse("admin:events_event_change", args=[event.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Add people to %(event)s") % {"event": event.title},
+            "event": event,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/registration/add_people.html", context)
 
     def has_delete_permission(self, request, obj=None):
         # Cancel instead: deleting would lose the counts and the history of messages sent.
@@ -513,6 +608,7 @@ def registration_panel(request: HttpRequest, event: Event) -> str:
         "total": sum(by_status.values()),
         "seats_left": free_seats(capacity=event.capacity, taken=seats_taken_in(by_status)),
         "changelist": f"{changelist}?event__id__exact={event.pk}",
+        "add_people": reverse("admin:registration_registration_add_people", args=[event.pk]),
         "signups": _signups_chart(event),
         "by_affiliation": _affiliation_chart(event),
     }

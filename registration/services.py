@@ -447,6 +447,7 @@ def _announce(
     old_status: str | None,
     resend: bool = False,
     message: str = "",
+    quiet: bool = False,
 ) -> None:
     if registration.status != old_status and registration.event.capacity is not None:
         # Seats left on the cached event page: re-read on the next view, not in 30 s. (Without
@@ -460,4 +461,5 @@ def _announce(
         new_status=registration.status,
         resend=resend,
         message=message,
+        quiet=quiet,
     )
