@@ -97,7 +97,7 @@ def admin_post_data(event=None, **overrides):
         "registration_mode": event.registration_mode if event is not None else "verify_email",
         "verification_hold_minutes": "",
     }
-    for prefix in ("agenda_items", "documents"):
+    for prefix in ("agenda_items", "documents", "access_codes"):
         count = event.__getattribute__(prefix).count() if event is not None else 0
         data.update(
             {

@@ -1,6 +1,8 @@
 """Events in "code" mode: the form asks for an access code; each code admits as many people
 as its limit allows; wrong codes are refused without naming any, and rate-limited."""
 
+import re
+
 import pytest
 
 from events.models import AccessCode, Event
@@ -81,3 +83,39 @@ def test_guessing_codes_is_stopped_after_a_few_tries(coded_event, settings):
     assert blocked.status_code == 429
     assert post(coded_event, 9, "DELEGATES-2031", ip="198.51.100.8").status_code == 302
     assert Registration.objects.filter(event=coded_event).count() == 1
+
+
+def test_organisers_set_codes_in_the_admin_and_see_their_uses(admin_client, coded_event):
+    from tests.events.conftest import admin_post_data
+
+    data = admin_post_data(event=coded_event)
+    codes = list(coded_event.access_codes.order_by("pk"))
+    data.update(
+        {
+            "access_codes-TOTAL_FORMS": "3",
+            "access_codes-INITIAL_FORMS": "2",
+            **{f"access_codes-{i}-id": str(code.pk) for i, code in enumerate(codes)},
+            **{f"access_codes-{i}-event": str(coded_event.pk) for i in range(3)},
+            "access_codes-0-code": codes[0].code,
+            "access_codes-0-max_uses": "2",
+            "access_codes-1-code": codes[1].code,
+            "access_codes-1-max_uses": "",
+            "access_codes-2-code": " speakers-2031 ",
+            "access_codes-2-max_uses": "5",
+        }
+    )
+    post(coded_event, 1, "DELEGATES-2031")
+
+    response = admin_client.post(
+        f"/en/admin/events/event/{coded_event.pk}/change/", data, follow=True
+    )
+
+    assert response.status_code == 200
+    assert dict(coded_event.access_codes.values_list("code", "max_uses")) == {
+        "DELEGATES-2031": 2,
+        "PRESS-7Q": None,
+        "SPEAKERS-2031": 5,
+    }
+    page = admin_client.get(f"/en/admin/events/event/{coded_event.pk}/change/").content
+    assert re.search(r'class="field-uses">\s*<p>1</p>', page.decode())  # DELEGATES-2031
+    assert post(coded_event, 2, "speakers-2031").status_code == 302
