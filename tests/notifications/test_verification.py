@@ -206,3 +206,18 @@ def test_the_hold_lasts_as_long_as_the_event_says(verified_event, travel, settin
     assert expire_verification_holds() == 0
     travel(STARTS - timedelta(days=5) + timedelta(minutes=91))
     assert expire_verification_holds() == 1
+
+
+def test_the_event_page_counts_held_seats_and_frees_them_when_they_expire(
+    verified_event, travel
+):
+    verified_event.capacity = 2
+    verified_event.save()
+    page = verified_event.get_absolute_url()
+    register(verified_event, "ana@example.org")
+    register(verified_event, "ben@example.org")
+    assert "The event is full." in Client().get(page).content.decode()
+
+    travel(STARTS - timedelta(days=5) + timedelta(minutes=31))
+    expire_verification_holds()
+    assert "2 places left." in Client().get(page).content.decode()
