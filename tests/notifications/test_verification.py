@@ -208,9 +208,7 @@ def test_the_hold_lasts_as_long_as_the_event_says(verified_event, travel, settin
     assert expire_verification_holds() == 1
 
 
-def test_the_event_page_counts_held_seats_and_frees_them_when_they_expire(
-    verified_event, travel
-):
+def test_the_event_page_counts_held_seats_and_frees_them_when_they_expire(verified_event, travel):
     verified_event.capacity = 2
     verified_event.save()
     page = verified_event.get_absolute_url()
