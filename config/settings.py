@@ -202,6 +202,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     # Due meeting links, coalesced change notices, and anything left pending or stuck.
     "notifications-scan": {"task": "notifications.tasks.scan", "schedule": 60.0},
+    "registration-expire-holds": {
+        "task": "registration.tasks.expire_verification_holds",
+        "schedule": 60.0,
+    },
     # Anonymise registrations past PERSONAL_DATA_RETENTION_DAYS (see the privacy notice).
     "registration-purge-personal-data": {
         "task": "registration.tasks.purge_personal_data",
@@ -355,6 +359,10 @@ NOTIFICATIONS_BATCH_SIZE = env_int("NOTIFICATIONS_BATCH_SIZE", 100, minimum=1)
 EVENT_PAGE_CACHE_SECONDS = env_int("EVENT_PAGE_CACHE_SECONDS", 300, minimum=0)
 # Registration form submissions allowed per IP address per 10 minutes.
 REGISTRATION_RATE_LIMIT = env_int("REGISTRATION_RATE_LIMIT", 20, minimum=1)
+# Minutes a seat is held for an unverified address (events in "verify_email" mode may differ).
+REGISTRATION_HOLD_MINUTES = env_int("REGISTRATION_HOLD_MINUTES", 30, minimum=1)
+# Wrong access codes allowed per IP address per 10 minutes (events in "code" mode).
+REGISTRATION_CODE_ATTEMPTS = env_int("REGISTRATION_CODE_ATTEMPTS", 5, minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -241,6 +241,7 @@ def build_message(
             "contact_email": event.contact_email,
             "link_sent": link_sent,
             "announces": announces,
+            "hold_minutes": int(event.effective_verification_hold.total_seconds() // 60),
             "yours": _registrant_times(event, zone_name, language, cache),
             "was": previous_time(event, delivery.kind),
             **_isolates(translation.get_language_bidi()),

@@ -23,8 +23,11 @@ def on_registration_changed(
     new_status: str,
     resend: bool = False,
     message: str = "",
+    quiet: bool = False,
     **kwargs: Any,
 ) -> None:
+    if quiet:
+        return
     services.queue_for_registration_change(
         registration=registration,
         old_status=old_status,

@@ -11,6 +11,8 @@ class Delivery(models.Model):
 
     class Kind(models.TextChoices):
         CONFIRMATION = "confirmation", _("Registration confirmation")
+        # The link that proves the address (events in "verify_email" mode).
+        VERIFY_EMAIL = "verify_email", _("Email verification")
         MEETING_LINK = "meeting_link", _("Meeting link")
         WAITLIST_PROMOTED = "waitlist_promoted", _("Moved from waiting list")
         APPROVED = "approved", _("Registration approved")

@@ -30,7 +30,7 @@ from events.models import Event
 from registration.models import Registration
 
 # The registrations that hold a seat of the event's capacity.
-SEAT_STATUSES = (Registration.Status.CONFIRMED,)
+SEAT_STATUSES = (Registration.Status.CONFIRMED, Registration.Status.HELD)
 # The name of the seat count in the event page's snapshot (events/cache.py).
 SEATS_TAKEN = "registration_seats_taken"
 

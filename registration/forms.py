@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from events.languages import UN_LANGUAGE_CODES, UN_LANGUAGES
+from events.models import Event
 from registration.addresses import canonical_email
 from registration.countries import COUNTRY_CODES, country_choices
 from registration.models import Registration
@@ -205,6 +206,19 @@ class RegistrationForm(QuestionsFormMixin, DetailsForm):
     # The email address right after the name; the other fields follow in the order they are
     # declared (that of registration.models.PROFILE_FIELDS), then consent and the honeypot.
     field_order = ["name", "email"]
+
+    def __init__(self, *args, event, **kwargs):
+        super().__init__(*args, event=event, **kwargs)
+        if event.registration_mode == Event.RegistrationMode.CODE:
+            # Checked (and counted) by registration.services.register, under the event lock.
+            self.fields["access_code"] = forms.CharField(
+                label=_("Access code"),
+                max_length=64,
+                help_text=_("The code the organisers gave you."),
+                error_messages={"required": _("Enter your access code.")},
+                widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+            )
+            self.order_fields(["name", "email", "access_code"])
 
     @cached_property
     def helper(self):

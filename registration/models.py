@@ -38,6 +38,9 @@ PROFILE_FIELDS = (
 class Registration(models.Model):
     class Status(models.TextChoices):
         CONFIRMED = "confirmed", _("Confirmed")
+        # A seat held for an address not yet verified (events in "verify_email" mode): it
+        # becomes confirmed when the emailed link is clicked, or is released when it expires.
+        HELD = "held", _("Seat held, email not verified")
         WAITLISTED = "waitlisted", _("Waiting list")
         PENDING_APPROVAL = "pending_approval", _("Awaiting approval")
         REJECTED = "rejected", _("Rejected")
@@ -53,7 +56,13 @@ class Registration(models.Model):
         OTHER = "other", _("Other")
 
     # Statuses that hold (or queue for) a seat; cancelled ones free the (event, email) pair.
-    ACTIVE = [Status.CONFIRMED, Status.WAITLISTED, Status.PENDING_APPROVAL, Status.REJECTED]
+    ACTIVE = [
+        Status.CONFIRMED,
+        Status.HELD,
+        Status.WAITLISTED,
+        Status.PENDING_APPROVAL,
+        Status.REJECTED,
+    ]
 
     event = models.ForeignKey(
         Event, on_delete=models.PROTECT, related_name="registrations", verbose_name=_("event")
@@ -79,6 +88,10 @@ class Registration(models.Model):
     email_bounced_at = models.DateTimeField(_("email bounced at"), null=True, blank=True)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    # Set while the address awaits verification (held, or waitlisted unverified): the scan
+    # cancels the registration at this time unless the link was clicked. Kept after an expiry.
+    hold_expires_at = models.DateTimeField(_("verify email by"), null=True, blank=True)
+    email_verified_at = models.DateTimeField(_("email verified at"), null=True, blank=True)
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
     created_at = models.DateTimeField(_("registered at"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -105,6 +118,13 @@ class Registration(models.Model):
         indexes = [
             # Seat counts, waiting-list order and the meeting-link scan.
             models.Index(fields=["event", "status", "created_at"], name="registration_queue_idx"),
+            # The scan's expired verification holds: only the few rows awaiting a click.
+            models.Index(
+                fields=["hold_expires_at"],
+                condition=Q(hold_expires_at__isnull=False, email_verified_at__isnull=True)
+                & Q(status__in=["held", "waitlisted"]),
+                name="registration_hold_expiry_idx",
+            ),
         ]
 
     def __str__(self):

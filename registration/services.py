@@ -19,6 +19,7 @@ from django.db.models import (
     Case,
     CharField,
     Count,
+    F,
     IntegerField,
     OuterRef,
     Q,
@@ -32,9 +33,15 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from events import cache as event_cache
-from events.models import AuditEntry, Event
+from events.models import AccessCode, AuditEntry, Event, normalise_access_code
 from registration.addresses import canonical_email
-from registration.availability import State, event_availability, place_for, seats_left
+from registration.availability import (
+    SEAT_STATUSES,
+    State,
+    event_availability,
+    place_for,
+    seats_left,
+)
 from registration.models import (
     PROFILE_FIELDS,
     ManageToken,
@@ -57,6 +64,8 @@ UPDATABLE_FIELDS = ("name", *PROFILE_FIELDS)
 # Who is next on the waiting list: the longest-waiting first.
 WAITLIST_ORDER = ("created_at", "pk")
 OPTIONAL_FIELDS = ("organisation", "job_title", "country", "interpretation_language", "timezone")
+# Registrations whose address was not verified yet, in an event that verifies emails.
+AWAITING_VERIFICATION = Q(hold_expires_at__isnull=False, email_verified_at__isnull=True)
 
 
 class RegistrationError(Exception):
@@ -94,6 +103,14 @@ class Unavailable(RegistrationError):
 class NoSeatLeft(RegistrationError):
     def __init__(self) -> None:
         super().__init__(_("There is no seat left: raise the capacity or cancel someone first."))
+
+
+class AccessCodeRefused(RegistrationError):
+    """No access code of the event matches, or the one that does is used up. The message
+    says neither which: it must not help anyone guess codes."""
+
+    def __init__(self) -> None:
+        super().__init__(_("This access code is not valid for this event, or it is used up."))
 
 
 class NotAllowed(RegistrationError):
@@ -140,6 +157,19 @@ def register(
             status = place_for(seats_left=found.seats_left, waitlist=found.waitlist)
         if status is None:  # full without a waiting list: accepts_newcomers said so already
             raise Unavailable(State.FULL, event=event)
+        code = None
+        if event.registration_mode == Event.RegistrationMode.CODE:
+            code = _use_access_code(event, data.get("access_code"))
+        hold_expires_at = None
+        if event.registration_mode == Event.RegistrationMode.VERIFY_EMAIL and status in (
+            Status.CONFIRMED,
+            Status.WAITLISTED,
+        ):
+            # The seat (or the place in the queue) waits for the emailed link to be
+            # clicked (registration.verification); the scan releases it after the hold.
+            hold_expires_at = now + event.effective_verification_hold
+            if status == Status.CONFIRMED:
+                status = Status.HELD
 
         registration = Registration(
             event=event,
@@ -148,6 +178,7 @@ def register(
             status=status,
             consent_at=now,
             confirmed_at=now if status == Status.CONFIRMED else None,
+            hold_expires_at=hold_expires_at,
             affiliation=data.get("affiliation") or Registration.Affiliation.OTHER,
             preferred_language=data.get("preferred_language") or "en",
             # The form's checked answers (registration/questions.py), in the same INSERT.
@@ -168,6 +199,8 @@ def register(
             )
             if existing is None:
                 raise
+            if code is not None:  # already registered: the code admitted nobody new
+                AccessCode.objects.filter(event=event, code=code).update(uses=F("uses") - 1)
             existing.event = event
             if cache.add(
                 f"registration:resend:{existing.pk}", 1, int(RESEND_INTERVAL.total_seconds())
@@ -180,6 +213,22 @@ def register(
     return RegistrationResult(registration, created=True, token=token)
 
 
+def _use_access_code(event: Event, value: object) -> str:
+    """Counts one use of the event's code `value` (the caller holds the event's lock, so two
+    sign-ups cannot both take a code's last use); AccessCodeRefused if none is left."""
+    code = normalise_access_code(value) if isinstance(value, str) else ""
+    used = (
+        AccessCode.objects.filter(event=event, code=code)
+        .filter(Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses")))
+        .update(uses=F("uses") + 1)
+        if code
+        else 0
+    )
+    if not used:
+        raise AccessCodeRefused()
+    return code
+
+
 def cancel(*, registration: Registration) -> Registration:
     """Safe to run twice: a cancelled registration stays cancelled, and a freed seat goes
     to the first person on the waiting list."""
@@ -190,7 +239,7 @@ def cancel(*, registration: Registration) -> Registration:
         old_status = registration.status
         registration.cancelled_at = timezone.now()
         _set_status(registration, Status.CANCELLED, old_status=old_status)
-        if old_status == Status.CONFIRMED:
+        if old_status in SEAT_STATUSES:
             promote_next(event=event)
     return registration
 
@@ -216,12 +265,13 @@ def reject(*, registration: Registration, message: str = "") -> Registration:
         if registration.status not in (
             Status.PENDING_APPROVAL,
             Status.WAITLISTED,
+            Status.HELD,
             Status.CONFIRMED,
         ):
             raise NotAllowed(_("Cancelled or already rejected registrations cannot be rejected."))
         old_status = registration.status
         _set_status(registration, Status.REJECTED, old_status=old_status, message=message)
-        if old_status == Status.CONFIRMED:
+        if old_status in SEAT_STATUSES:
             promote_next(event=event)
     return registration
 
@@ -239,7 +289,8 @@ def promote(*, registration: Registration) -> Registration:
 
 
 def promote_next(*, event: Event) -> Registration | None:
-    """Confirms the longest-waiting person if a seat is free; returns them, or None."""
+    """Confirms the longest-waiting person if a seat is free; returns them, or None. People
+    whose address still awaits verification wait (verify_email() seats them on the click)."""
     with transaction.atomic():
         event = Event.objects.select_for_update().get(pk=event.pk)
         if seats_left(event) == 0:
@@ -247,6 +298,7 @@ def promote_next(*, event: Event) -> Registration | None:
         registration = (
             Registration.objects.select_for_update()
             .filter(event=event, status=Status.WAITLISTED)
+            .exclude(AWAITING_VERIFICATION)
             .order_by(*WAITLIST_ORDER)
             .first()
         )
@@ -406,6 +458,7 @@ def _announce(
     old_status: str | None,
     resend: bool = False,
     message: str = "",
+    quiet: bool = False,
 ) -> None:
     if registration.status != old_status and registration.event.capacity is not None:
         # Seats left on the cached event page: re-read on the next view, not in 30 s. (Without
@@ -419,4 +472,5 @@ def _announce(
         new_status=registration.status,
         resend=resend,
         message=message,
+        quiet=quiet,
     )

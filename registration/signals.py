@@ -14,16 +14,22 @@ nothing.
                  rate limited per registration by register()) or an organiser's "resend
                  confirmation"; then old_status == new_status
     message      the organiser's optional note to the person (reject), else ""
+    quiet        True when the organiser added the person and asked for no confirmation
+                 (registration.access.add_registrants): nothing to send for this fact
 
 The facts a receiver sees, by service:
 
-    register()             None -> confirmed | waitlisted | pending_approval
+    register()             None -> confirmed | held | waitlisted | pending_approval
                            (a duplicate sign-up: status -> same status, resend=True)
     approve()              pending_approval | rejected -> confirmed | waitlisted
     reject()               pending_approval | waitlisted | confirmed -> rejected, message
     promote()              waitlisted -> confirmed (also through promote_next())
     cancel()               any active status -> cancelled (then promote_next() may follow)
     resend_confirmation()  status -> same status, resend=True
+    add_registrants()      None -> confirmed | waitlisted (quiet=True: tell nobody)
+    verify_email()         held -> confirmed; waitlisted -> confirmed | (same, resend=True);
+                           cancelled (expired hold) -> confirmed | waitlisted
+    expire_holds()         held | waitlisted -> cancelled (an unverified address: not told)
 
 A receiver must not raise for a fact it does not act on. It needs no raw manage-link token:
 the email builder calls registration.services.issue_manage_token() at send time.

@@ -8,5 +8,6 @@ urlpatterns = [
     path("events/<slug:slug>/register/check-email/", views.check_email, name="check_email"),
     path("r/<str:token>/", views.manage, name="manage"),
     path("r/<str:token>/cancel/", views.cancel, name="cancel"),
+    path("r/<str:token>/verify/", views.verify, name="verify"),
     path("privacy/", views.privacy, name="privacy"),
 ]

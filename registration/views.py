@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from config.http import client_ip
 from events.models import Event
-from registration import services
+from registration import services, verification
 from registration.availability import event_availability
 from registration.forms import ManageForm, RegistrationForm
 
@@ -36,6 +36,18 @@ _LOCKED_EVENT = (
     # Long texts are only needed to re-render the form after an error.
     _public_events().select_for_update().defer(*LONG_TEXT_FIELDS)
 )
+
+
+def _over_code_attempts(ip, *, count):
+    """True once this address gave settings.REGISTRATION_CODE_ATTEMPTS wrong access codes in
+    10 minutes; `count=True` counts one more wrong code."""
+    window = int(time.time() // RATE_WINDOW_SECONDS)
+    key = f"registration:codes:{hashlib.sha256(ip.encode()).hexdigest()[:24]}:{window}"
+    if count:
+        if not cache.add(key, 1, RATE_WINDOW_SECONDS):
+            cache.incr(key)
+        return False
+    return (cache.get(key) or 0) >= settings.REGISTRATION_CODE_ATTEMPTS
 
 
 def _over_rate_limit(ip):
@@ -91,6 +103,11 @@ def _register_post(request, slug):
     with transaction.atomic():
         event = get_object_or_404(_LOCKED_EVENT, slug=slug)
         form = RegistrationForm(request.POST, event=event)
+        guarded = event.registration_mode == Event.RegistrationMode.CODE
+        if guarded and _over_code_attempts(client_ip(request), count=False):
+            response = render(request, "registration/rate_limited.html", status=429)
+            response["Retry-After"] = str(RATE_WINDOW_SECONDS)
+            return response
         if form.is_valid():
             try:
                 # No manage link here: this page shows none, and the confirmation email
@@ -103,6 +120,10 @@ def _register_post(request, slug):
                 )
             except services.Unavailable as exc:
                 unavailable = exc.reason  # rolled back as the block exits
+            except services.AccessCodeRefused as exc:
+                # Nothing was written; the same words for a wrong code and a used-up one.
+                _over_code_attempts(client_ip(request), count=True)
+                form.add_error("access_code", exc.message)
     if unavailable:
         return _unavailable(request, event, unavailable)
     if form.is_valid():
@@ -160,6 +181,27 @@ def cancel(request, token):
         return redirect("registration:manage", token=token)
     context = {"registration": registration, "event": registration.event, "token": token}
     return render(request, "registration/cancel.html", context)
+
+
+# A GET only shows the button: mail scanners that open every link must not take the seat.
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def verify(request, token):
+    registration = _registration_or_404(token)
+    if request.method == "POST":
+        try:
+            verification.verify_email(registration=registration)
+        except services.Unavailable as exc:
+            return _unavailable(request, registration.event, exc.reason)
+        if registration.status != registration.Status.CANCELLED:
+            messages.success(request, _("Thank you: your email address is confirmed."))
+        return redirect("registration:manage", token=token)
+    if not verification.awaits_verification(registration) and not verification.expired_hold(
+        registration
+    ):
+        return redirect("registration:manage", token=token)
+    context = {"registration": registration, "event": registration.event, "token": token}
+    return render(request, "registration/verify.html", context)
 
 
 def privacy(request):

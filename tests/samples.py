@@ -72,6 +72,44 @@ def page_paths(language, *, event, past_event, token):
     }
 
 
+def access_paths(language, *, event):
+    """name -> path of the pages of the other registration modes (issue 18): the email
+    verification page of a held seat, and the form of an event that asks for a code."""
+    from registration import services
+
+    starts = timezone.now().replace(second=0, microsecond=0) + timedelta(days=7)
+    verified, _ = Event.objects.get_or_create(
+        slug=f"{event.slug}-verified",
+        defaults={
+            "title": event.title,
+            "starts_at": starts,
+            "ends_at": starts + timedelta(hours=1),
+            "status": Event.Status.PUBLISHED,
+            "capacity": 50,
+            "registration_mode": Event.RegistrationMode.VERIFY_EMAIL,
+            "interpretation_languages": ["en", "fr"],
+        },
+    )
+    coded, _ = Event.objects.get_or_create(
+        slug=f"{event.slug}-code",
+        defaults={
+            "title": event.title,
+            "starts_at": starts,
+            "ends_at": starts + timedelta(hours=1),
+            "status": Event.Status.PUBLISHED,
+            "registration_mode": Event.RegistrationMode.CODE,
+            "interpretation_languages": ["en", "fr"],
+        },
+    )
+    held, token = register(verified, language, email=f"held.{language}@example.org")
+    assert held.status == held.Status.HELD
+    token = token or services.issue_manage_token(registration=held)
+    return {
+        "email verification page": f"/{language}/r/{token}/verify/",
+        "registration form with access code": f"/{language}/events/{coded.slug}/register/",
+    }
+
+
 def public_pages(language, *, event, past_event, token):
     """name -> HTML of every public page in `language`, fetched with Django's test client
     (the error pages too: pass settings with DEBUG off and ROOT_URLCONF tests.error_urls)."""
@@ -81,6 +119,10 @@ def public_pages(language, *, event, past_event, token):
         response = client.get(path)
         expected = 404 if name == "not found" else 200
         assert response.status_code == expected, (name, path, response.status_code)
+        pages[name] = response.content.decode()
+    for name, path in access_paths(language, event=event).items():
+        response = client.get(path)
+        assert response.status_code == 200, (name, path, response.status_code)
         pages[name] = response.content.decode()
     response = client.post(f"/{language}/events/{event.slug}/register/", {})
     assert response.status_code == 200, response.status_code
@@ -104,6 +146,7 @@ def email_htmls(event, language):
     variants = [(kind, {}) for kind in Kind.values] + [
         (Kind.CONFIRMATION, {"status": Status.WAITLISTED}),
         (Kind.CONFIRMATION, {"status": Status.PENDING_APPROVAL}),
+        (Kind.VERIFY_EMAIL, {"status": Status.WAITLISTED}),
         (Kind.REJECTED, {"message": "The room is full of delegates; sorry."}),
     ]
     htmls = {}

@@ -152,6 +152,34 @@ def test_registration_post_runs_the_same_queries_into_a_larger_event(
     assert counts[SMALL] == counts[LARGE]
 
 
+@pytest.mark.parametrize("mode", ["open", "verify_email"])
+def test_registration_post_costs_the_same_in_the_open_and_verified_modes(
+    client, sizes, mode, django_assert_max_num_queries
+):
+    # A verification hold is the same insert with another status, and its verification
+    # email the same one outbox row as a confirmation.
+    event = sizes[SMALL]
+    Event.objects.filter(pk=event.pk).update(registration_mode=mode)
+    data = {
+        "name": "Amina Diallo",
+        "email": "amina-mode@example.org",
+        "affiliation": "cso_ngo",
+        "preferred_language": "fr",
+        "interpretation_language": "fr",
+        "consent": "on",
+        "website": "",
+    }
+    # As a browser does: the form page first, which caches the event's questions.
+    assert client.get(f"/en/events/{event.slug}/register/").status_code == 200
+    with django_assert_max_num_queries(8):
+        _count, response = count_queries(
+            lambda: client.post(f"/en/events/{event.slug}/register/", data)
+        )
+    assert response.status_code == 302
+    held = Registration.objects.get(event=event, email=data["email"]).status == "held"
+    assert held == (mode == "verify_email")
+
+
 def test_admin_registration_list_runs_the_same_queries_at_10_and_200_rows(
     staff_client, sizes, django_assert_max_num_queries
 ):

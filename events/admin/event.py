@@ -33,7 +33,16 @@ from events.admin.teams import managed_teams
 from events.admin.times import _submitted_zone, _zone_from_request, date_input_formats
 from events.admin.translations import translation_fieldsets
 from events.admin.uploads import DocumentForm, DocumentInline
-from events.models import AuditEntry, Event
+from events.models import AccessCode, AuditEntry, Event
+
+
+class AccessCodeInline(access.EventScopedInline, admin.TabularInline):
+    """The codes of an event in "code" mode, and how often each was used."""
+
+    model = AccessCode
+    extra = 0
+    fields = ["code", "max_uses", "uses"]
+    readonly_fields = ["uses"]
 
 
 class UpcomingFilter(admin.SimpleListFilter):
@@ -56,7 +65,7 @@ class UpcomingFilter(admin.SimpleListFilter):
 class EventAdmin(access.EventScopedAdmin, admin.ModelAdmin):
     event_path = ""  # the rows are the events themselves
     form = EventAdminForm
-    inlines = [AgendaItemInline, DocumentInline]
+    inlines = [AgendaItemInline, DocumentInline, AccessCodeInline]
     list_display = [
         "title",
         "start_in_event_zone",
@@ -68,7 +77,15 @@ class EventAdmin(access.EventScopedAdmin, admin.ModelAdmin):
         "capacity",
         "preview_link",
     ]
-    list_filter = ["status", UpcomingFilter, "format", "approval", "waitlist_enabled"]
+    list_filter = [
+        "status",
+        UpcomingFilter,
+        "format",
+        "approval",
+        "waitlist_enabled",
+        "registration_mode",
+    ]
+
     search_fields = ["title", "slug", "summary", "organiser"]
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "starts_at"
@@ -131,6 +148,7 @@ class EventAdmin(access.EventScopedAdmin, admin.ModelAdmin):
                     "capacity",
                     "waitlist_enabled",
                     "approval",
+                    ("registration_mode", "verification_hold_minutes"),
                 ]
             },
         ),
@@ -156,6 +174,9 @@ class EventAdmin(access.EventScopedAdmin, admin.ModelAdmin):
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
+        # A new event verifies emails unless the organiser says otherwise (issue 18): one
+        # address cannot then fill its seats with invented ones. Existing events kept "open".
+        initial.setdefault("registration_mode", Event.RegistrationMode.VERIFY_EMAIL)
         teams = list(managed_teams(request.user)[:2])
         if len(teams) == 1 and not access.is_site_admin(request.user):
             initial.setdefault("teams", teams)

@@ -38,6 +38,11 @@ def export_event(event: Event, *, document_path: Callable[[Document], str]) -> d
         "capacity": event.capacity,
         "waitlist": event.waitlist_enabled,
         "approval": event.approval,
+        "registration_mode": event.registration_mode,
+        "verification_hold_minutes": event.verification_hold_minutes,
+        "access_codes": [
+            {"code": code.code, "max_uses": code.max_uses} for code in event.access_codes.all()
+        ],
         "registration_opens_at": _iso(event.registration_opens_at, zone),
         "registration_closes_at": _iso(event.registration_closes_at, zone),
         "meeting_link_send_at": _iso(event.meeting_link_send_at, zone),

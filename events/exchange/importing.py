@@ -22,7 +22,7 @@ from events.exchange.parsing import (
     EventDataError,
     parse_event,
 )
-from events.models import AgendaItem, Document, Event, Speaker
+from events.models import AccessCode, AgendaItem, Document, Event, Speaker
 
 
 def import_event(
@@ -58,6 +58,7 @@ def import_event(
             event.teams.set(parsed.teams)
         for save, value in parsed.extras.values():
             save(event=event, parsed=value)
+        _update_access_codes(event, parsed.access_codes)
     if warn is not None:
         for key, message in warnings:
             warn(key, message)
@@ -108,6 +109,21 @@ def _zone_change_warning(event: Event, old_zone: str) -> str:
         f"offsets, so the event starts at {rules.format_moment(event.starts_at, event.tz)} "
         f"({rules.format_moment(event.starts_at, zoneinfo.ZoneInfo(old_zone))} in {old_zone})"
     )
+
+
+def _update_access_codes(event: Event, codes: list[dict[str, Any]]) -> None:
+    """The file's codes, keeping the uses counted of those that stay; others are removed."""
+    event.access_codes.exclude(code__in=[entry["code"] for entry in codes]).delete()
+    for entry in codes:
+        code = event.access_codes.filter(code=entry["code"]).first()
+        if code is not None and entry["max_uses"] is not None and code.uses > entry["max_uses"]:
+            raise EventDataError(
+                "access_codes",
+                f"{entry['code']!r} was used {code.uses} times already, more than max_uses",
+            )
+        AccessCode.objects.update_or_create(
+            event=event, code=entry["code"], defaults={"max_uses": entry["max_uses"]}
+        )
 
 
 def _replace_agenda(event: Event, agenda: list[AgendaEntry]) -> None:

@@ -17,7 +17,14 @@ from django.db import models
 
 from events.documents import validate_document
 from events.languages import UN_LANGUAGE_CODES
-from events.models import AgendaItem, Document, Event, Team
+from events.models import (
+    AgendaItem,
+    Document,
+    Event,
+    Team,
+    normalise_access_code,
+    validate_access_code,
+)
 from events.zones import known_timezone
 
 REQUIRED = ["slug", "title", "starts_at", "ends_at", "timezone"]
@@ -35,6 +42,10 @@ OPTIONAL: dict[str, object] = {
     "capacity": None,
     "waitlist": True,
     "approval": Event.Approval.AUTOMATIC,
+    # None: "verify_email" for an event with a capacity, else "open" (see _registration_mode).
+    "registration_mode": None,
+    "verification_hold_minutes": None,
+    "access_codes": [],
     "registration_opens_at": None,
     "registration_closes_at": None,
     "meeting_link_send_at": None,
@@ -81,6 +92,7 @@ class ParsedEvent:
     teams: list[Team] | None  # None: the key was left out (an existing event keeps its teams)
     # name -> (save, parsed value) of the extra_parts the file has
     extras: dict[str, tuple[Callable[..., None], Any]]
+    access_codes: list[dict[str, Any]]
 
 
 def parse_event(data: Any, *, base_dir: Path) -> ParsedEvent:
@@ -100,6 +112,7 @@ def parse_event(data: Any, *, base_dir: Path) -> ParsedEvent:
             for name, (parse, save, _export) in extra_parts.items()
             if name in values
         },
+        access_codes=_parse_access_codes(values["access_codes"]),
     )
 
 
@@ -141,6 +154,8 @@ def _parse_event_fields(values: dict[str, Any]) -> dict[str, Any]:
         "capacity": capacity,
         "waitlist_enabled": values["waitlist"],
         "approval": _choice(values["approval"], "approval", Event.Approval),
+        "registration_mode": _registration_mode(values["registration_mode"], capacity),
+        "verification_hold_minutes": _hold_minutes(values["verification_hold_minutes"]),
         "registration_opens_at": _dt(
             values["registration_opens_at"], "registration_opens_at", required=False
         ),
@@ -153,6 +168,51 @@ def _parse_event_fields(values: dict[str, Any]) -> dict[str, Any]:
         "interpretation_languages": languages,
         "translations": _translations(values["translations"], "translations", Event),
     }
+
+
+def _parse_access_codes(codes: Any) -> list[dict[str, Any]]:
+    """[{"code", "max_uses"}]: codes compared without regard to case, each once."""
+    if not isinstance(codes, list):
+        raise EventDataError("access_codes", "expected a list of {code, max_uses}")
+    parsed, seen = [], set()
+    for index, entry in enumerate(codes):
+        key = f"access_codes[{index}]"
+        _check_keys(entry, ["code", "max_uses"], key)
+        code = normalise_access_code(_text(entry.get("code"), f"{key}.code", required=True))
+        try:
+            validate_access_code(code)
+        except ValidationError as error:
+            raise EventDataError(f"{key}.code", " ".join(error.messages)) from None
+        if code in seen:
+            raise EventDataError(f"{key}.code", f"{code!r} is listed twice")
+        seen.add(code)
+        max_uses = entry.get("max_uses")
+        if max_uses is not None and (
+            isinstance(max_uses, bool) or not isinstance(max_uses, int) or max_uses < 0
+        ):
+            raise EventDataError(f"{key}.max_uses", "expected a whole number or null")
+        parsed.append({"code": code, "max_uses": max_uses})
+    return parsed
+
+
+def _registration_mode(mode: Any, capacity: int | None) -> str:
+    """The key as given, or the default: a limited event verifies emails (seats are worth
+    squatting), an unlimited one is open."""
+    if mode is None:
+        return (
+            Event.RegistrationMode.OPEN if capacity is None else Event.RegistrationMode.VERIFY_EMAIL
+        )
+    return _choice(mode, "registration_mode", Event.RegistrationMode)
+
+
+def _hold_minutes(minutes: Any) -> int | None:
+    if minutes is None:
+        return None
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 1:
+        raise EventDataError(
+            "verification_hold_minutes", "expected a whole number of minutes (1 or more) or null"
+        )
+    return minutes
 
 
 def _timezone(zone: Any) -> str:

@@ -15,6 +15,7 @@ from events import services as event_services
 from events.models import Event
 from notifications.models import Delivery
 from registration.models import Registration
+from registration.verification import awaits_verification, expired_hold
 
 Kind = Delivery.Kind
 Status = Delivery.Status
@@ -172,10 +173,20 @@ def _next_version(registration, kind):
     return 0 if latest is None else latest + 1
 
 
-def _announcement(*, old_status, new_status, message):
+def _announcement(*, registration, old_status, new_status, message):
     """(kind, context) of the message a registration's change of status calls for, or None."""
     status = {"status": new_status}
     if old_status is None:
+        # An email-verified sign-up is first asked to prove its address.
+        unverified = awaits_verification(registration)
+        return (Kind.VERIFY_EMAIL if unverified else Kind.CONFIRMATION), status
+    if new_status == RegStatus.CANCELLED and expired_hold(registration):
+        return None  # an address never proven is not written to again
+    if old_status in (RegStatus.HELD, RegStatus.CANCELLED) and new_status in (
+        RegStatus.CONFIRMED,
+        RegStatus.WAITLISTED,
+    ):
+        # Verified (registration.verification): the confirmation, with the calendar file.
         return Kind.CONFIRMATION, status
     if new_status == RegStatus.CANCELLED:
         return Kind.CANCELLED, None
@@ -208,14 +219,17 @@ def queue_for_registration_change(
     sent by two workers would arrive in either order, the link before the confirmation."""
     now = now or timezone.now()
     if resend:
+        kind = Kind.VERIFY_EMAIL if awaits_verification(registration) else Kind.CONFIRMATION
         queue_delivery(
             registration=registration,
-            kind=Kind.CONFIRMATION,
-            version=_next_version(registration, Kind.CONFIRMATION),
+            kind=kind,
+            version=_next_version(registration, kind),
             context={"status": new_status},
         )
         return
-    announcement = _announcement(old_status=old_status, new_status=new_status, message=message)
+    announcement = _announcement(
+        registration=registration, old_status=old_status, new_status=new_status, message=message
+    )
     queue = _queue_for_new if old_status is None else queue_delivery
     if new_status == RegStatus.CONFIRMED and meeting_link_due(registration.event, now=now):
         announces = {"status": new_status, "announces": announcement[0]} if announcement else None

@@ -20,6 +20,7 @@ from notifications.services.errors import Failure, classify, describe, retry_del
 from notifications.services.pipeline import Answer, ProviderThread
 from registration.models import Registration
 from registration.services import issue_manage_tokens, withdraw_manage_tokens
+from registration.verification import awaits_verification
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +91,8 @@ def not_applicable(delivery: Delivery, *, now: datetime) -> str:
         return "The address bounced earlier."
     if registration.anonymised_at:
         return "The registration was anonymised."
+    if delivery.kind == Kind.VERIFY_EMAIL and not awaits_verification(registration):
+        return f"The registration is {registration.status}, verified or expired."
     if delivery.kind in (Kind.MEETING_LINK, Kind.EVENT_CHANGED):
         if registration.status != RegStatus.CONFIRMED:
             return f"The registration is {registration.status}, not confirmed."
@@ -99,6 +102,7 @@ def not_applicable(delivery: Delivery, *, now: datetime) -> str:
             return "The event has ended."
     elif delivery.kind in (
         Kind.CONFIRMATION,
+        Kind.VERIFY_EMAIL,
         Kind.APPROVED,
         Kind.WAITLIST_PROMOTED,
         Kind.TIME_CHANGED,

@@ -154,6 +154,7 @@ def registration_panel(request: HttpRequest, event: Event) -> str:
         "total": sum(by_status.values()),
         "seats_left": free_seats(capacity=event.capacity, taken=seats_taken_in(by_status)),
         "changelist": f"{changelist}?event__id__exact={event.pk}",
+        "add_people": reverse("admin:registration_registration_add_people", args=[event.pk]),
         "signups": _signups_chart(event),
         "by_affiliation": _affiliation_chart(event),
         "by_question": choice_charts(event),

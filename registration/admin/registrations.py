@@ -1,13 +1,19 @@
 """The organisers' registration list (RegistrationAdmin) and its change form."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from events import access, audit
 from events.models import AuditEntry
+from registration import access as registration_access
 from registration import services
 from registration.addresses import canonical_email_or_none
 from registration.admin.actions import (
@@ -38,6 +44,44 @@ class RegistrationAdminForm(forms.ModelForm):
         for name in ("name", "organisation", "job_title"):
             if name in self.fields:  # a viewer's form has none: every field is read-only
                 self.fields[name].validators.extend(TEXT_VALIDATORS)
+
+
+class AddPeopleForm(forms.Form):
+    """The organiser's list of people to register: pasted, or a CSV file, or both."""
+
+    people = forms.CharField(
+        label=_("People"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "dir": "ltr"}),
+        help_text=_(
+            "One person per line: email, name and optionally the language for emails "
+            "(ar, zh-hans, en, fr, ru, es), separated by commas."
+        ),
+    )
+    file = forms.FileField(
+        label=_("or a CSV file"), required=False, help_text=_("The same columns, UTF-8.")
+    )
+    outside_capacity = forms.BooleanField(
+        label=_("Confirm them even if the event is full (outside the capacity)"),
+        required=False,
+    )
+    notify = forms.BooleanField(
+        label=_("Send each of them the confirmation email"), required=False, initial=True
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        text = cleaned.get("people") or ""
+        upload = cleaned.get("file")
+        if upload:
+            try:
+                text = "\n".join([text, upload.read().decode("utf-8-sig")])
+            except UnicodeDecodeError:
+                raise forms.ValidationError(_("The file is not UTF-8 text.")) from None
+        cleaned["parsed"] = registration_access.parse_people(text)
+        if not cleaned["parsed"]:
+            raise forms.ValidationError(_("Give at least one person."))
+        return cleaned
 
 
 @admin.register(Registration)
@@ -96,6 +140,8 @@ class RegistrationAdmin(access.EventScopedAdmin, admin.ModelAdmin):
         "created_at",
         "confirmed_at",
         "cancelled_at",
+        "hold_expires_at",
+        "email_verified_at",
         "email_bounced_at",
         "anonymised_at",
         "updated_at",
@@ -111,6 +157,8 @@ class RegistrationAdmin(access.EventScopedAdmin, admin.ModelAdmin):
         "created_at",
         "confirmed_at",
         "cancelled_at",
+        "hold_expires_at",
+        "email_verified_at",
         "email_bounced_at",
         "anonymised_at",
         "updated_at",
@@ -153,8 +201,64 @@ class RegistrationAdmin(access.EventScopedAdmin, admin.ModelAdmin):
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def get_urls(self):
+        urls = [
+            path(
+                "add-people/<int:event_id>/",
+                self.admin_site.admin_view(self.add_people_view),
+                name="registration_registration_add_people",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def add_people_view(self, request, event_id):
+        """Organiser-added registrants (speakers, VIPs, staff): registration.access. Only
+        for the event's managers: any other event answers 404."""
+        event = access.events_for(request.user, manage=True).filter(pk=event_id).first()
+        if event is None:
+            raise Http404
+        form = AddPeopleForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                added = registration_access.add_registrants(
+                    event=event,
+                    people=form.cleaned_data["parsed"],
+                    outside_capacity=form.cleaned_data["outside_capacity"],
+                    notify=form.cleaned_data["notify"],
+                )
+            except services.NoSeatLeft as error:
+                form.add_error(None, error.message)
+            else:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(count)d person registered.",
+                        "%(count)d people registered.",
+                        len(added.registrations),
+                    )
+                    % {"count": len(added.registrations)},
+                    messages.SUCCESS,
+                )
+                if added.already:
+                    self.message_user(
+                        request,
+                        gettext("Registered already, left as they were: %(emails)s")
+                        % {"emails": ", ".join(added.already)},
+                        messages.WARNING,
+                    )
+                return redirect(reverse("admin:events_event_change", args=[event.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Add people to %(event)s") % {"event": event.title},
+            "event": event,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/registration/add_people.html", context)
+
     def has_add_permission(self, request):
-        # Registrations come through the public form, which checks capacity and consent.
+        # Registrations come through the public form, which checks capacity and consent, or
+        # through "Add people" on the event (add_people_view), which the organiser vouches for.
         return False
 
     def has_delete_permission(self, request, obj=None):

@@ -267,8 +267,13 @@ def past_event(transactional_db):
 def test_other_public_pages_have_no_axe_violations(
     live_server, page, manage_token, past_event, language
 ):
-    """Past events, the privacy notice, cancelling, a registration no longer available."""
+    """Past events, the privacy notice, cancelling, a registration no longer available, and
+    the pages of the other registration modes (email verification, access code)."""
+    from tests import samples
+
+    access = samples.access_paths(language, event=past_event)
     for path in [
+        *(f"{live_server.url}{access_path}" for access_path in access.values()),
         url(live_server, "events:past", language),
         url(live_server, "registration:privacy", language),
         url(live_server, "registration:cancel", language, token=manage_token),
@@ -298,7 +303,7 @@ def test_every_email_has_no_axe_violations(page, side_event, language):
     from tests import samples
 
     htmls = samples.email_htmls(side_event, language)
-    assert len(htmls) == 12
+    assert len(htmls) == 14
     for kind, html in htmls.items():
         page.set_content(html)
         violations = axe_violations(page)

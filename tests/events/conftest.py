@@ -94,6 +94,9 @@ def admin_post_data(event=None, **overrides):
         "capacity": "300",
         "waitlist_enabled": "on",
         "approval": "automatic",
+        # What the form shows: the event's mode, or for a new event the admin's proposal.
+        "registration_mode": event.registration_mode if event is not None else "verify_email",
+        "verification_hold_minutes": "",
     }
     # Inlines the apps above events add (events.admin.event_admin_inlines) post their
     # management forms too, as the browser does.
@@ -101,7 +104,7 @@ def admin_post_data(event=None, **overrides):
         inline.model._meta.get_field("event").remote_field.related_name
         for inline in event_admin_inlines
     ]
-    for prefix in ("agenda_items", "documents", *extra):
+    for prefix in ("agenda_items", "documents", "access_codes", *extra):
         count = event.__getattribute__(prefix).count() if event is not None else 0
         data.update(
             {

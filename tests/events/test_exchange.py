@@ -1,4 +1,5 @@
 import json
+import re
 from datetime import UTC, datetime
 from io import StringIO
 
@@ -254,4 +255,53 @@ def test_an_unknown_team_is_an_error_naming_the_key(folder):
     Team.objects.create(slug="unoct", name="UNOCT")
     with pytest.raises(CommandError, match=r"teams\[1\]: 'nobody' is not a team"):
         run("import_event", str(write(folder, event_json(teams=["unoct", "nobody"]))))
+
+
+def test_who_may_register_travels_with_the_event(folder, tmp_path_factory):
+    data = event_json(
+        registration_mode="code",
+        verification_hold_minutes=45,
+        access_codes=[
+            {"code": "delegates-2031", "max_uses": 50},
+            {"code": "PRESS", "max_uses": None},
+        ],
+    )
+    run("import_event", str(write(folder, data)))
+    event = Event.objects.get(slug="imported")
+    assert (event.registration_mode, event.verification_hold_minutes) == ("code", 45)
+
+    exported = json.loads(run("export_event", "imported"))
+    assert exported["registration_mode"] == "code"
+    assert exported["verification_hold_minutes"] == 45
+    assert exported["access_codes"] == [
+        {"code": "DELEGATES-2031", "max_uses": 50},
+        {"code": "PRESS", "max_uses": None},
+    ]
+
+
+def test_an_event_with_a_capacity_verifies_emails_unless_the_file_says_otherwise(folder):
+    run("import_event", str(write(folder, event_json(slug="limited", capacity=40))))
+    run("import_event", str(write(folder, event_json(slug="unlimited", capacity=None))))
+    run("import_event", str(write(folder, event_json(slug="said", registration_mode="open"))))
+
+    modes = dict(Event.objects.values_list("slug", "registration_mode"))
+    assert modes == {"limited": "verify_email", "unlimited": "open", "said": "open"}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"registration_mode": "lottery"}, "registration_mode: 'lottery' is not one of"),
+        ({"verification_hold_minutes": 0}, "verification_hold_minutes: expected a whole number"),
+        ({"access_codes": [{"code": "A B"}]}, "access_codes[0].code: Use letters, digits"),
+        (
+            {"access_codes": [{"code": "x1"}, {"code": "X1"}]},
+            "access_codes[1].code: 'X1' is listed twice",
+        ),
+        ({"access_codes": [{"code": "X1", "uses": 3}]}, "access_codes[0].uses: unknown key"),
+    ],
+)
+def test_bad_access_settings_are_refused_by_key(folder, overrides, message):
+    with pytest.raises(CommandError, match=re.escape(message)):
+        run("import_event", str(write(folder, event_json(**overrides))))
     assert not Event.objects.filter(slug="imported").exists()

@@ -1,5 +1,6 @@
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -385,3 +386,23 @@ def test_other_apps_add_actions_to_the_registration_list(admin_client, event):
     assert registration.organisation == "VIP"
     assert "Mark VIP" not in admin_client.get(CHANGELIST).content.decode()
     assert "Resend the meeting link to selected" in admin_client.get(CHANGELIST).content.decode()
+
+
+def test_held_seats_show_in_the_list_and_count_in_the_seats_left(admin_client, make_event):
+    event = make_event(capacity=3, registration_mode=Event.RegistrationMode.VERIFY_EMAIL)
+    services.register(event=event, data=person(1))
+    services.register(event=event, data=person(2))
+
+    listing = admin_client.get(
+        reverse("admin:registration_registration_changelist") + f"?event__id__exact={event.pk}"
+    ).content.decode()
+    assert listing.count("Seat held, email not verified") >= 2
+    html = admin_client.get(reverse("admin:events_event_change", args=[event.pk])).content.decode()
+    panel = html[html.index('class="module registration-panel"') :]
+    assert 'status__exact=held">2<' in panel
+    assert "<td>1</td></tr></tbody>" in panel  # seats left: 3 less the 2 held
+
+
+def test_a_new_event_is_proposed_to_verify_emails(admin_client):
+    html = admin_client.get(reverse("admin:events_event_add")).content.decode()
+    assert re.search(r'<option value="verify_email" selected>', html)

@@ -5,6 +5,7 @@ import threading
 import pytest
 from django.db import connection, connections
 
+from events.models import AccessCode, Event
 from registration.models import Registration
 from tests.conftest import BrowserClient as Client
 from tests.registration.conftest import form_post
@@ -95,3 +96,20 @@ def test_concurrent_cancellations_promote_each_waiting_person_once(make_event):
     assert set(
         registrations.filter(status=Registration.Status.CONFIRMED).values_list("email", flat=True)
     ) == {f"amina.{i}@example.org" for i in range(5, 10)}
+
+
+def test_100_concurrent_registrations_with_one_code_of_10_uses(make_event, settings):
+    settings.REGISTRATION_RATE_LIMIT = 1000
+    event = make_event(registration_mode=Event.RegistrationMode.CODE)
+    AccessCode.objects.create(event=event, code="TEN-SEATS", max_uses=10)
+
+    def post(i):
+        client = Client(REMOTE_ADDR=f"203.0.113.{i}")
+        data = form_post(i, access_code="TEN-SEATS")
+        return client.post(f"/en/events/{event.slug}/register/", data).status_code
+
+    statuses = run_at_once(100, post)
+
+    assert sorted(statuses) == [200] * 90 + [302] * 10
+    assert Registration.objects.filter(event=event).count() == 10
+    assert AccessCode.objects.get(event=event).uses == 10
