@@ -84,6 +84,20 @@ class AddPeopleForm(forms.Form):
         return cleaned
 
 
+# When things happened to a registration: shown on its page, set only by the services.
+_RECORDED_AT = (
+    "consent_at",
+    "created_at",
+    "confirmed_at",
+    "cancelled_at",
+    "hold_expires_at",
+    "email_verified_at",
+    "email_bounced_at",
+    "anonymised_at",
+    "updated_at",
+)
+
+
 @admin.register(Registration)
 class RegistrationAdmin(access.EventScopedAdmin, admin.ModelAdmin):
     form = RegistrationAdminForm
@@ -136,15 +150,7 @@ class RegistrationAdmin(access.EventScopedAdmin, admin.ModelAdmin):
         "email",
         *PROFILE_FIELDS,
         "answers_given",
-        "consent_at",
-        "created_at",
-        "confirmed_at",
-        "cancelled_at",
-        "hold_expires_at",
-        "email_verified_at",
-        "email_bounced_at",
-        "anonymised_at",
-        "updated_at",
+        *_RECORDED_AT,
     )
     # Status changes only through the actions, so the person is told; the email address is
     # the identity the uniqueness constraint keys on.
@@ -153,15 +159,7 @@ class RegistrationAdmin(access.EventScopedAdmin, admin.ModelAdmin):
         "status",
         "email",
         "answers_given",
-        "consent_at",
-        "created_at",
-        "confirmed_at",
-        "cancelled_at",
-        "hold_expires_at",
-        "email_verified_at",
-        "email_bounced_at",
-        "anonymised_at",
-        "updated_at",
+        *_RECORDED_AT,
     )
 
     def get_queryset(self, request):
