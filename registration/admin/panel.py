@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from events import access
 from events.models import Event
 from registration.admin.attendance import attendance_summary
 from registration.admin.questions import choice_charts
@@ -160,8 +161,11 @@ def registration_panel(request: HttpRequest, event: Event) -> str:
         "by_affiliation": _affiliation_chart(event),
         "by_question": choice_charts(event),
         "attendance": attendance_summary(event),
+        # The import is for the event's managers (a viewer would get a 404).
         "import_attendance": reverse(
             "admin:registration_registration_import_attendance", args=[event.pk]
-        ),
+        )
+        if access.can_change(request.user, event)
+        else None,
     }
     return render_to_string("admin/registration/event_panel.html", context, request=request)

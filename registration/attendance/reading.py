@@ -93,7 +93,7 @@ def header_key(cell: str) -> str:
 
 
 _UNITS = re.compile(
-    r"(\d+(?:[.,]\d+)?)\s*(h|hr|hrs|hours?|m|min|mins|minutes?|s|sec|secs|seconds?)\b"
+    r"(\d+(?:[.,]\d+)?)\s*(hours?|hrs|hr|h|minutes?|mins|min|m|seconds?|secs|sec|s)(?![a-z])"
 )
 
 
@@ -127,6 +127,19 @@ def minutes(cell: str) -> float | None:
     raise ReportError(_("“%(value)s” is not a duration.") % {"value": cell})
 
 
+# How the products write a time, tried before dateutil's general parser (which is ten times
+# slower: 5 s for the 10,000 times of a 5,000-row report): Zoom "03/10/2026 10:01:05 AM" and
+# "Mar 10, 2026 10:01 AM", Teams "3/10/26, 10:01:05 AM", Webex "2026-03-10 10:01:05".
+TIME_FORMATS = (
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%y, %I:%M:%S %p",
+    "%m/%d/%Y, %I:%M:%S %p",
+    "%b %d, %Y %I:%M:%S %p",
+    "%b %d, %Y %I:%M %p",
+)
+
+
 def moment(cell: str) -> datetime | None:
     """A join or leave time as the report wrote it (no zone: only differences between times
     of one report are used). None when empty or not a date: a time is a refinement, the
@@ -134,6 +147,15 @@ def moment(cell: str) -> datetime | None:
     text = cell.strip()
     if not text or text.strip("-") == "":
         return None
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=None)
+    except ValueError:
+        pass
+    for time_format in TIME_FORMATS:
+        try:
+            return datetime.strptime(text, time_format)
+        except ValueError:
+            continue
     try:
         return dateparser.parse(text).replace(tzinfo=None)
     except (ValueError, OverflowError):

@@ -164,6 +164,8 @@ def test_semicolons_and_windows_1252_from_a_report_saved_again_in_excel(event, r
         ("47", 47),
         ("12.5", 12.5),
         ("1h 2m 3s", 62.05),
+        ("1h2m3s", 62.05),
+        ("62 min", 62),
         ("45m", 45),
         ("30s", 0.5),
         ("1:02:03", 62.05),

@@ -148,6 +148,9 @@ def test_only_the_events_own_managers_import(registered):
     assert response.status_code == 404
     viewer = signed_in(ours, Membership.Role.VIEWER)
     assert viewer.get(import_url(registered)).status_code == 404
+    page = viewer.get(reverse("admin:events_event_change", args=[registered.pk])).content.decode()
+    assert "No participant report imported yet." in page
+    assert import_url(registered) not in page
     assert not Registration.objects.filter(attended__isnull=False).exists()
 
     manager = signed_in(ours)
