@@ -104,6 +104,41 @@ def test_webex_meeting_attendee_report(event, registrants):
     assert {p.name for p in result.unmatched} == {"UNODC Host", "Call-in User_3"}
 
 
+@pytest.mark.parametrize(
+    ("header", "row", "product", "expected"),
+    [
+        # Zoom with "Show unique users": one row per person, already totalled.
+        (
+            "Name (original name),Email,Total duration (minutes),Guest",
+            "Amina,amina.1@example.org,75,No",
+            "zoom_meeting",
+            75,
+        ),
+        # Zoom before 2020.
+        (
+            "Name,User Email,Join Time,Leave Time,Duration(Minutes)",
+            "Amina,amina.1@example.org,03/10/2026 10:00 AM,03/10/2026 10:30 AM,30",
+            "zoom_meeting",
+            30,
+        ),
+        # Webex site reports' spelling.
+        (
+            "Name,Attendee Email,Join Time,Leave Time,Attendance Duration",
+            "Amina,amina.1@example.org,2026-03-10 10:00,2026-03-10 10:30,30 mins",
+            "webex",
+            30,
+        ),
+    ],
+)
+def test_header_spellings_of_older_and_other_exports(header, row, product, expected):
+    report = parse(f"{header}\n{row}\n")
+
+    assert report.format.key == product
+    assert [(p.email, p.minutes) for p in report.participants] == [
+        ("amina.1@example.org", expected)
+    ]
+
+
 def test_teams_older_join_leave_list_is_paired_per_person():
     report = parse(decode(sample("teams_attendance_list_2020.csv")))
 
