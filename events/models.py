@@ -445,6 +445,7 @@ class AuditEntry(models.Model):
         SENT = "sent", _("Sent messages")
         RESENT = "resent", _("Resent messages")
         CHANGED_TIME_OR_LINK = "changed", _("Changed the time or the meeting link")
+        IMPORTED_ATTENDANCE = "imported_attendance", _("Imported an attendance report")
 
     event = models.ForeignKey(
         Event, on_delete=models.CASCADE, related_name="audit_entries", verbose_name=_("event")

@@ -98,6 +98,10 @@ class Registration(models.Model):
     # {question key: answer} for the event's Questions (registration/questions.py): written
     # with the row itself, so a sign-up costs the same statements however many questions.
     answers = models.JSONField(_("answers"), default=dict, blank=True)
+    # From the meeting's participant report (Zoom, Teams, Webex): None until one is imported
+    # for the event; then True/False for every registrant, and the minutes they were present.
+    attended = models.BooleanField(_("attended"), null=True, blank=True)
+    minutes_attended = models.PositiveIntegerField(_("minutes present"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("registration")

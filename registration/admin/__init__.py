@@ -5,6 +5,7 @@
 - actions: approve, reject, promote, resend, cancel, export
 - registrations: RegistrationAdmin, the registration list (registered here)
 - panel: the registrations panel and charts on the event's admin page
+- attendance: the participant report upload, and the panel's attendance rate and chart
 - questions: the registration questions inline and the answers in the registration admin
 
 Django's admin autodiscovery imports this package, which imports the module that registers.

@@ -46,6 +46,8 @@ def _csv_rows(queryset):
     languages = dict(UN_LANGUAGES)
     affiliations = dict(Registration.Affiliation.choices)
     statuses = dict(Status.choices)
+    # Empty until a participant report is imported (registration.attendance).
+    attended = {True: gettext("yes"), False: gettext("no")}
     yield [
         gettext("Event"),
         gettext("Registered at (UTC)"),
@@ -59,6 +61,8 @@ def _csv_rows(queryset):
         gettext("Language for emails"),
         gettext("Listening language"),
         gettext("Time zone"),
+        gettext("Attended"),
+        gettext("Minutes present"),
         *questions,
     ]
     for row in (
@@ -79,6 +83,8 @@ def _csv_rows(queryset):
             languages.get(row.preferred_language, row.preferred_language),
             languages.get(row.interpretation_language, row.interpretation_language),
             row.timezone,
+            attended.get(row.attended, ""),
+            row.minutes_attended,
             *answer_cells(row),
         ]
 

@@ -1,5 +1,5 @@
 """The registrations panel on the event's admin page: counts, the sign-ups chart, the
-affiliations chart and the choice questions' charts."""
+affiliations chart, the choice questions' charts and attendance (admin.attendance)."""
 
 from datetime import UTC, timedelta
 
@@ -10,7 +10,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from events import access
 from events.models import Event
+from registration.admin.attendance import attendance_summary
 from registration.admin.questions import choice_charts
 from registration.availability import free_seats, seats_taken_in
 from registration.models import Registration
@@ -141,8 +143,8 @@ def _affiliation_chart(event):
 
 def registration_panel(request: HttpRequest, event: Event) -> str:
     """Counts by status and two small charts, server-rendered SVG (no script): shown on the
-    event's change page through events.admin.event_admin_panels. Three queries, and one
-    more per choice question (questions.choice_charts)."""
+    event's change page through events.admin.event_admin_panels. Four queries, one more
+    once attendance is imported, and one more per choice question (questions.choice_charts)."""
     by_status = dict(
         Registration.objects.filter(event=event).values_list("status").annotate(count=Count("pk"))
     )
@@ -158,5 +160,12 @@ def registration_panel(request: HttpRequest, event: Event) -> str:
         "signups": _signups_chart(event),
         "by_affiliation": _affiliation_chart(event),
         "by_question": choice_charts(event),
+        "attendance": attendance_summary(event),
+        # The import is for the event's managers (a viewer would get a 404).
+        "import_attendance": reverse(
+            "admin:registration_registration_import_attendance", args=[event.pk]
+        )
+        if access.can_change(request.user, event)
+        else None,
     }
     return render_to_string("admin/registration/event_panel.html", context, request=request)

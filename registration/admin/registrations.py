@@ -24,6 +24,7 @@ from registration.admin.actions import (
     reject_registrations,
     resend_confirmations,
 )
+from registration.admin.attendance import import_view
 from registration.admin.hooks import _extra_actions
 from registration.admin.questions import AnswerFilter, answers_table
 from registration.forms import TEXT_VALIDATORS, CountryField
@@ -111,6 +112,7 @@ class RegistrationAdmin(access.EventScopedAdmin, admin.ModelAdmin):
         "registered_at",
         "waitlist_position",
         "organisation",
+        "attended",
         "event",
     )
     list_display_links = ("name",)
@@ -121,6 +123,7 @@ class RegistrationAdmin(access.EventScopedAdmin, admin.ModelAdmin):
         "preferred_language",
         "interpretation_language",
         AnswerFilter,
+        "attended",
         "created_at",
     )
     search_fields = ("name", "email", "organisation")
@@ -150,6 +153,8 @@ class RegistrationAdmin(access.EventScopedAdmin, admin.ModelAdmin):
         "email",
         *PROFILE_FIELDS,
         "answers_given",
+        "attended",
+        "minutes_attended",
         *_RECORDED_AT,
     )
     # Status changes only through the actions, so the person is told; the email address is
@@ -159,6 +164,9 @@ class RegistrationAdmin(access.EventScopedAdmin, admin.ModelAdmin):
         "status",
         "email",
         "answers_given",
+        # From the participant report only (registration.attendance).
+        "attended",
+        "minutes_attended",
         *_RECORDED_AT,
     )
 
@@ -205,7 +213,12 @@ class RegistrationAdmin(access.EventScopedAdmin, admin.ModelAdmin):
                 "add-people/<int:event_id>/",
                 self.admin_site.admin_view(self.add_people_view),
                 name="registration_registration_add_people",
-            )
+            ),
+            path(
+                "attendance/<int:event_id>/",
+                self.admin_site.admin_view(self.import_attendance_view),
+                name="registration_registration_import_attendance",
+            ),
         ]
         return urls + super().get_urls()
 
@@ -253,6 +266,9 @@ class RegistrationAdmin(access.EventScopedAdmin, admin.ModelAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/registration/add_people.html", context)
+
+    def import_attendance_view(self, request, event_id):
+        return import_view(self, request, event_id)
 
     def has_add_permission(self, request):
         # Registrations come through the public form, which checks capacity and consent, or

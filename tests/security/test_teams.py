@@ -115,6 +115,7 @@ def object_urls(w, lang):
         f"{admin}/registration/registration/{r}/change/",
         f"{admin}/registration/registration/{r}/history/",
         f"{admin}/registration/registration/{r}/delete/",
+        f"{admin}/registration/registration/attendance/{e}/",
         f"{admin}/notifications/delivery/{d}/change/",
         f"{admin}/notifications/delivery/{d}/history/",
         f"{admin}/notifications/delivery/{d}/preview/",
