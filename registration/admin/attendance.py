@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from events import access
+from registration.admin.charts import bar_chart
 from registration.attendance import MAX_REPORT_BYTES, ReportError, import_attendance
 from registration.models import Registration
 
@@ -104,20 +105,10 @@ def _minutes_chart(event):
         "minutes_attended", flat=True
     ):
         counts[min((minutes or 0) // step, bars - 1)] += 1
-    peak = max(counts)
-    rows = []
-    for index, count in enumerate(counts):
-        low = index * step
-        if index == bars - 1:
-            label = gettext("%(low)d min or more") % {"low": low}
-        else:
-            label = gettext("%(low)d to %(high)d min") % {"low": low, "high": low + step}
-        rows.append(
-            {
-                "label": label,
-                "count": count,
-                "y": index * 22,
-                "width": round(300 * count / peak, 1) if peak else 0,
-            }
-        )
-    return {"rows": rows, "height": len(rows) * 22}
+    labels = [
+        gettext("%(low)d min or more") % {"low": index * step}
+        if index == bars - 1
+        else gettext("%(low)d to %(high)d min") % {"low": index * step, "high": (index + 1) * step}
+        for index in range(bars)
+    ]
+    return bar_chart(zip(labels, counts, strict=True))

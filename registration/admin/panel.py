@@ -13,6 +13,7 @@ from django.utils import timezone
 from events import access
 from events.models import Event
 from registration.admin.attendance import attendance_summary
+from registration.admin.charts import bar_chart
 from registration.admin.questions import choice_charts
 from registration.availability import free_seats, seats_taken_in
 from registration.models import Registration
@@ -126,19 +127,9 @@ def _affiliation_chart(event):
         .values_list("affiliation")
         .annotate(count=Count("pk"))
     )
-    peak = max(counts.values(), default=0)
-    rows = []
-    for index, (value, label) in enumerate(Registration.Affiliation.choices):
-        count = counts.get(value, 0)
-        rows.append(
-            {
-                "label": label,
-                "count": count,
-                "y": index * 22,
-                "width": round(300 * count / peak, 1) if peak else 0,
-            }
-        )
-    return {"rows": rows, "height": len(rows) * 22}
+    return bar_chart(
+        (label, counts.get(value, 0)) for value, label in Registration.Affiliation.choices
+    )
 
 
 def registration_panel(request: HttpRequest, event: Event) -> str:

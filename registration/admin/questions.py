@@ -20,6 +20,7 @@ from events.admin import (
     translation_field_name,
 )
 from registration import questions
+from registration.admin.charts import bar_chart
 from registration.models import Question, Registration
 
 CHOICES_HELP = _(
@@ -196,19 +197,10 @@ def choice_charts(event):
                 .order_by()
             )
         labels = questions.choice_labels(question)
-        peak = max(counts.values(), default=0)
-        rows = [
-            {
-                "label": label,
-                "count": counts.get(key, 0),
-                "y": index * 22,
-                "width": round(300 * counts.get(key, 0) / peak, 1) if peak else 0,
-            }
-            for index, (key, label) in enumerate(labels.items())
-        ]
-        for row, key in zip(rows, labels, strict=True):
+        chart = bar_chart((label, counts.get(key, 0)) for key, label in labels.items())
+        for row, key in zip(chart["rows"], labels, strict=True):
             row["filter"] = f"{AnswerFilter.parameter_name}={question.key}%3D{key}"
-        charts.append({"title": question.label, "rows": rows, "height": len(rows) * 22})
+        charts.append({"title": question.label, **chart})
     return charts
 
 
