@@ -367,8 +367,8 @@ REGISTRATION_CODE_ATTEMPTS = env_int("REGISTRATION_CODE_ATTEMPTS", 5, minimum=1)
 # administrator can also turn it on for one event (Event.proof_of_work, in the admin).
 REGISTRATION_PROOF_OF_WORK = env_bool("REGISTRATION_PROOF_OF_WORK", False)
 # The largest number the browser may have to try (half of it on average, one SHA-256 each,
-# spread over its cores). 50000: about 1.5 s in Chromium on a busy 2-core server, challenge
-# fetch included (tests/e2e/test_proof_of_work.py prints the figure).
+# spread over its cores). 50000: about 1 s in Chromium on a busy 2-core server (0.7-1.6 s,
+# challenge fetch included; tests/e2e/test_proof_of_work.py prints the figure).
 REGISTRATION_PROOF_OF_WORK_MAXNUMBER = env_int(
     "REGISTRATION_PROOF_OF_WORK_MAXNUMBER", 50_000, minimum=1_000
 )

@@ -178,6 +178,10 @@ class AltchaWidget(forms.Widget):
 
 
 class ProofOfWorkField(forms.CharField):
+    """Checked with the other fields, under the event lock: a solution is used up by the
+    submission that carries it, even one sent back for another field's error (the form comes
+    back with a fresh widget anyway)."""
+
     widget = AltchaWidget
 
     def __init__(self, **kwargs):

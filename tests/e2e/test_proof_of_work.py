@@ -31,6 +31,14 @@ NOT_A_ROBOT = {
     "zh-hans": "我不是机器人",
     "ar": "لست روبوتًا",
 }
+VERIFIED = {
+    "en": "Verified",
+    "fr": "Vérifié",
+    "es": "Verificado",
+    "ru": "Проверено",
+    "zh-hans": "已验证",
+    "ar": "تم التحقق",
+}
 # Records when the widget starts and ends its work, and what the page refused under its CSP.
 RECORDER = """
 window.__pow = {};
@@ -150,13 +158,17 @@ def test_solve_time_in_chromium(live_server, page, guarded_event, settings):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_form_with_the_check_has_no_axe_violations_in_every_language(
-    live_server, page, guarded_event, language
+    live_server, page, guarded_event, language, screenshot_dir
 ):
     page.goto(url(live_server, "registration:register", language, slug=guarded_event.slug))
     expect(checkbox(page)).to_be_visible()
     expect(page.locator("altcha-widget")).to_contain_text(NOT_A_ROBOT[language])
     expect(page.get_by_label(NOT_A_ROBOT[language])).to_be_visible()
     assert_accessible(page, language)
+    checkbox(page).click()
+    expect(page.locator("altcha-widget")).to_contain_text(VERIFIED[language], timeout=60_000)
+    assert_accessible(page, language)
+    page.locator("altcha-widget").screenshot(path=screenshot_dir / f"altcha-{language}.png")
 
 
 def test_a_form_sent_without_solving_says_what_to_do_and_passes_axe(

@@ -258,3 +258,22 @@ def test_proof_of_work_travels_with_the_event_json(tmp_path):
 
     with pytest.raises(CommandError, match=re.escape("proof_of_work: expected true or false")):
         run("import_event", str(write(tmp_path, event_json(proof_of_work="yes"))))
+
+
+def test_the_check_adds_no_database_statement_to_a_sign_up(make_event):
+    """It lives in the cache: the registration POST's statements stay those of an event
+    without it (tests/test_query_budgets.py holds the budget)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for n, guarded in enumerate([False, True], start=1):
+        event = make_event(proof_of_work=guarded)
+        client = Client(REMOTE_ADDR=f"198.51.100.{n}")
+        client.get(f"/en/events/{event.slug}/register/")  # as a browser does, first
+        extra = {"altcha": solved(client)} if guarded else {}
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(f"/en/events/{event.slug}/register/", form_post(n, **extra))
+        assert response.status_code == 302
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
