@@ -88,3 +88,31 @@ def test_a_visitor_verifies_their_address_from_the_email_and_takes_the_held_seat
 
     page.goto(event_page)
     expect(page.get_by_text("2 places left.")).to_be_visible()
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_the_new_time_notice_to_an_unverified_holder_has_no_axe_violations(
+    page, verified_event, language
+):
+    from notifications import emails
+    from notifications.models import Delivery
+    from registration import services
+    from tests.e2e.test_accessibility import axe_violations, describe
+
+    held = services.register(
+        event=verified_event,
+        data={
+            "name": "Leila Haddad",
+            "email": ADDRESS,
+            "consent": True,
+            "preferred_language": language,
+        },
+    ).registration
+    assert held.status == Registration.Status.HELD
+    delivery = Delivery(event=verified_event, registration=held, kind=Delivery.Kind.TIME_CHANGED)
+    message = emails.build_message(delivery=delivery, cache={})
+    page.set_content(message.alternatives[0][0])
+    expect(page.locator("a.button[href$='/verify/']")).to_have_count(1)
+    violations = axe_violations(page)
+    assert not violations, describe(violations)
+    assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "ar" else "ltr")
