@@ -159,14 +159,20 @@ def widget_strings() -> str:
 
 class AltchaWidget(forms.Widget):
     """<altcha-widget>, which adds the hidden input named FIELD_NAME once solved. Its box
-    carries the field's id, where the error summary's link leads."""
+    carries the field's id, where the error summary's link leads, and is a group named and
+    described by the field template's label and help (FIELD_TEMPLATE), so a screen reader
+    says what the checkbox inside is for."""
 
     def render(self, name, value, attrs=None, renderer=None):
+        box = self.build_attrs(self.attrs, attrs).get("id", "")
         return format_html(
-            '<div id="{}" tabindex="-1"><altcha-widget name="{}" challengeurl="{}" '
+            '<div id="{}" tabindex="-1" role="group" aria-labelledby="{}_label" '
+            'aria-describedby="{}_helptext"><altcha-widget name="{}" challengeurl="{}" '
             'workerurl="{}" credentials="omit" auto="off" hidelogo hidefooter strings="{}">'
             "</altcha-widget></div>",
-            self.build_attrs(self.attrs, attrs).get("id", ""),
+            box,
+            box,
+            box,
             name,
             reverse("registration:pow_challenge"),
             static("vendor/altcha/worker.js"),

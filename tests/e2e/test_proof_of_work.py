@@ -99,6 +99,10 @@ def test_keyboard_only_registration_solves_the_check_under_our_csp(
     csp = response.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "blob:" not in csp
     expect(checkbox(page)).to_be_visible()
+    # A screen reader entering the box hears what it is for.
+    group = page.get_by_role("group", name=re.compile("^Anti-spam check"))
+    expect(group).to_have_accessible_description(re.compile("^To keep automated sign-ups out"))
+    expect(group.get_by_role("checkbox", name="I am not a robot")).to_be_visible()
     answers = {"name": "Sofia Ramírez", "email": "sofia@example.org"}
     solved = False
     for _ in range(60):
