@@ -363,6 +363,17 @@ REGISTRATION_RATE_LIMIT = env_int("REGISTRATION_RATE_LIMIT", 20, minimum=1)
 REGISTRATION_HOLD_MINUTES = env_int("REGISTRATION_HOLD_MINUTES", 30, minimum=1)
 # Wrong access codes allowed per IP address per 10 minutes (events in "code" mode).
 REGISTRATION_CODE_ATTEMPTS = env_int("REGISTRATION_CODE_ATTEMPTS", 5, minimum=1)
+# Proof of work (ALTCHA, self-hosted) on every registration form; off by default. A site
+# administrator can also turn it on for one event (Event.proof_of_work, in the admin).
+REGISTRATION_PROOF_OF_WORK = env_bool("REGISTRATION_PROOF_OF_WORK", False)
+# The largest number the browser may have to try (half of it on average, one SHA-256 each,
+# spread over its cores). 50000: about 1 s in Chromium on a busy 2-core server (0.7-1.6 s,
+# challenge fetch included; tests/e2e/test_proof_of_work.py prints the figure).
+REGISTRATION_PROOF_OF_WORK_MAXNUMBER = env_int(
+    "REGISTRATION_PROOF_OF_WORK_MAXNUMBER", 50_000, minimum=1_000
+)
+# Signs the challenges. Blank: derived from DJANGO_SECRET_KEY (registration/proof_of_work.py).
+ALTCHA_HMAC_KEY = env_str("ALTCHA_HMAC_KEY")
 
 LOGGING = {
     "version": 1,

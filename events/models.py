@@ -166,6 +166,17 @@ class Event(Translatable):
             "How long a seat waits for the email link to be clicked. Blank: the site default."
         ),
     )
+    # Set by site administrators only (the admin makes it read-only for everyone else): the
+    # cost falls on every registrant, so it is for an event under attack. The site-wide
+    # switch is settings.REGISTRATION_PROOF_OF_WORK (registration/proof_of_work.py).
+    proof_of_work = models.BooleanField(
+        _("proof of work"),
+        default=False,
+        help_text=_(
+            "Under attack: the registration form asks the browser to solve a short "
+            "calculation (about a second) before it accepts a sign-up. Needs JavaScript."
+        ),
+    )
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.DRAFT)
     meeting_link_send_at = models.DateTimeField(
         _("send meeting link at"),

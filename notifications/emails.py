@@ -27,6 +27,7 @@ from notifications.models import Delivery
 from registration.models import Registration
 from registration.questions import answered, questions_for
 from registration.services import issue_manage_token
+from registration.verification import awaits_verification
 
 Kind = Delivery.Kind
 
@@ -236,6 +237,9 @@ def build_message(
             "language": language,
             "bidi": translation.get_language_bidi(),
             "status": status,
+            # A time-change notice to someone who never clicked the verification link
+            # repeats it: the link stays valid after the change.
+            "unverified": awaits_verification(registration),
             "message": note,
             "organiser": event.organiser,
             "contact_email": event.contact_email,
@@ -265,6 +269,7 @@ def build_message(
                 event.updated_at,
                 language,
                 status,
+                context["unverified"],
                 note,
                 bool(manage_url),
                 link_sent,

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from events.languages import UN_LANGUAGE_CODES, UN_LANGUAGES
 from events.models import Event
+from registration import proof_of_work
 from registration.addresses import canonical_email
 from registration.countries import COUNTRY_CODES, country_choices
 from registration.models import Registration
@@ -219,6 +220,8 @@ class RegistrationForm(QuestionsFormMixin, DetailsForm):
                 widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
             )
             self.order_fields(["name", "email", "access_code"])
+        if proof_of_work.required_for(event):
+            self.fields[proof_of_work.FIELD_NAME] = proof_of_work.ProofOfWorkField()
 
     @cached_property
     def helper(self):
@@ -228,8 +231,17 @@ class RegistrationForm(QuestionsFormMixin, DetailsForm):
         helper.form_action = reverse("registration:register", kwargs={"slug": self.event.slug})
         helper.attrs = {"novalidate": ""}
         helper.layout = Layout(
-            *[self.question_layout(name) for name in self.fields if name not in {"website"}],
+            *[
+                self.question_layout(name)
+                for name in self.fields
+                if name not in {"website", proof_of_work.FIELD_NAME}
+            ],
             Div(Field("website"), css_class="convene-hp", aria_hidden="true"),
+            *(
+                [Field(proof_of_work.FIELD_NAME, template=proof_of_work.FIELD_TEMPLATE)]
+                if proof_of_work.FIELD_NAME in self.fields
+                else []
+            ),
             Submit("submit", _("Register"), css_class="btn-lg"),
         )
         return helper

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from registration import views
+from registration import proof_of_work, views
 
 app_name = "registration"
 urlpatterns = [
@@ -10,4 +10,5 @@ urlpatterns = [
     path("r/<str:token>/cancel/", views.cancel, name="cancel"),
     path("r/<str:token>/verify/", views.verify, name="verify"),
     path("privacy/", views.privacy, name="privacy"),
+    path("proof-of-work/challenge/", proof_of_work.challenge, name="pow_challenge"),
 ]

@@ -149,6 +149,7 @@ class EventAdmin(access.EventScopedAdmin, admin.ModelAdmin):
                     "waitlist_enabled",
                     "approval",
                     ("registration_mode", "verification_hold_minutes"),
+                    "proof_of_work",
                 ]
             },
         ),
@@ -292,6 +293,14 @@ class EventAdmin(access.EventScopedAdmin, admin.ModelAdmin):
         if obj is not None and obj.agenda_items.exists():
             when["fields"].append("move_agenda")
         return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not access.is_site_admin(request.user):
+            # Proof of work costs every registrant a delay and needs JavaScript: a site-wide
+            # defence, so the site administrators decide, not each event's organisers.
+            readonly.append("proof_of_work")
+        return readonly
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)

@@ -40,6 +40,7 @@ def export_event(event: Event, *, document_path: Callable[[Document], str]) -> d
         "approval": event.approval,
         "registration_mode": event.registration_mode,
         "verification_hold_minutes": event.verification_hold_minutes,
+        "proof_of_work": event.proof_of_work,
         "access_codes": [
             {"code": code.code, "max_uses": code.max_uses} for code in event.access_codes.all()
         ],

@@ -46,6 +46,9 @@ OPTIONAL: dict[str, object] = {
     "registration_mode": None,
     "verification_hold_minutes": None,
     "access_codes": [],
+    # None: an existing event keeps its setting (a new one is off), so re-importing an older
+    # file does not lift the protection of an event under attack.
+    "proof_of_work": None,
     "registration_opens_at": None,
     "registration_closes_at": None,
     "meeting_link_send_at": None,
@@ -132,6 +135,8 @@ def _parse_event_fields(values: dict[str, Any]) -> dict[str, Any]:
     capacity = _capacity(values["capacity"])
     if not isinstance(values["waitlist"], bool):
         raise EventDataError("waitlist", "expected true or false")
+    if values["proof_of_work"] is not None and not isinstance(values["proof_of_work"], bool):
+        raise EventDataError("proof_of_work", "expected true or false")
     outcomes = values["expected_outcomes"]
     if isinstance(outcomes, list):
         outcomes = "\n".join(
@@ -167,6 +172,7 @@ def _parse_event_fields(values: dict[str, Any]) -> dict[str, Any]:
         ),
         "interpretation_languages": languages,
         "translations": _translations(values["translations"], "translations", Event),
+        **({} if values["proof_of_work"] is None else {"proof_of_work": values["proof_of_work"]}),
     }
 
 

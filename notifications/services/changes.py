@@ -19,6 +19,7 @@ NOT_DELIVERED = [Status.FAILED, Status.BOUNCED, Status.SKIPPED]
 # Messages that state the event's time: one queued after a change told the new time.
 TIME_BEARING = [
     Kind.CONFIRMATION,
+    Kind.VERIFY_EMAIL,
     Kind.APPROVED,
     Kind.WAITLIST_PROMOTED,
     Kind.TIME_CHANGED,

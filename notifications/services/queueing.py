@@ -21,8 +21,15 @@ Kind = Delivery.Kind
 Status = Delivery.Status
 RegStatus = Registration.Status
 
-# Registration statuses told that their event was cancelled.
-REGISTERED = [RegStatus.CONFIRMED, RegStatus.WAITLISTED, RegStatus.PENDING_APPROVAL]
+# Registration statuses told that their event was cancelled, or that its time changed. A
+# seat held for an unverified address counts: that person asked to come, and may yet click
+# the link (a waiting-list place awaiting verification is WAITLISTED, so counts too).
+REGISTERED = [
+    RegStatus.CONFIRMED,
+    RegStatus.HELD,
+    RegStatus.WAITLISTED,
+    RegStatus.PENDING_APPROVAL,
+]
 
 
 def batch_size() -> int:
