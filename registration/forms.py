@@ -243,6 +243,43 @@ class RegistrationForm(QuestionsFormMixin, DetailsForm):
         return value if value in _time_zones() else ""
 
 
+class InvitationForm(RegistrationForm):
+    """The one-step registration of an invitee (registration.invitations): the sign-up form
+    with the invitation's address shown and locked (a disabled field: Django ignores what a
+    browser posts for it) and its name and language filled in."""
+
+    def __init__(self, *args, invitation, **kwargs):
+        initial = {
+            "name": invitation.name,
+            "preferred_language": invitation.preferred_language,
+            **kwargs.pop("initial", {}),
+        }
+        super().__init__(*args, event=invitation.event, initial=initial, **kwargs)
+        self.invitation = invitation
+        email = self.fields["email"]
+        email.disabled = True
+        email.required = False
+        email.help_text = _("Your invitation is for this address; it cannot be changed here.")
+        self.initial["email"] = invitation.email
+        # No honeypot (the link is the proof) and no access code (the invitation is one).
+        for name in ("website", "access_code"):
+            self.fields.pop(name, None)
+
+    @cached_property
+    def helper(self):
+        helper = FormHelper()
+        helper.form_method = "post"
+        helper.attrs = {"novalidate": ""}
+        helper.layout = Layout(
+            *[self.question_layout(name) for name in self.fields],
+            Submit("submit", _("Register"), css_class="btn-lg"),
+        )
+        return helper
+
+    def clean_email(self):
+        return self.invitation.email
+
+
 class ManageForm(QuestionsFormMixin, DetailsForm):
     answering_after_registration = True
 
