@@ -301,3 +301,52 @@ def test_the_command_refuses_an_event_not_by_invitation(make_event, tmp_path):
         call_command("invite", event.slug, str(csv), stdout=StringIO())
     with pytest.raises(CommandError, match="No event"):
         call_command("invite", "nope", str(csv), stdout=StringIO())
+
+
+def test_an_organiser_adding_an_invitee_registers_the_invitation(invitation_event):
+    from registration.access import add_registrants
+
+    invitations.invite(event=invitation_event, people=GUESTS[:1])
+
+    added = add_registrants(event=invitation_event, people=GUESTS[:1])
+
+    row = Registration.objects.get()
+    assert added.registrations == [row] and added.already == []
+    assert row.status == Status.CONFIRMED and row.consent_at is not None
+    assert mail.outbox[-1].subject.startswith("Inscripción confirmada")
+
+
+def test_after_a_switch_to_open_an_invitee_using_the_form_gets_their_link_again(
+    invitation_event,
+):
+    invitations.invite(event=invitation_event, people=GUESTS[:1])
+    invitation_event.registration_mode = Event.RegistrationMode.OPEN
+    invitation_event.save()
+
+    response = Client().post(
+        f"/en/events/{invitation_event.slug}/register/", form_post(1, email="ana.ruiz@example.org")
+    )
+
+    assert response.status_code == 302
+    assert Registration.objects.get().status == Status.INVITED  # the link proves the address
+    assert [m.subject.split(":")[0] for m in mail.outbox] == ["Está invitado/a"] * 2
+
+
+def test_invitees_get_no_meeting_link_and_no_notice_of_a_cancelled_event(invitation_event):
+    from events.services import cancel_event
+    from notifications.services import queue_meeting_links
+
+    invitations.invite(event=invitation_event, people=GUESTS)
+    Client().post(invitation_link("ana.ruiz@example.org"), accept_data())
+    li_link = "/en/" + invitation_link("li.wei@example.org").split("/", 2)[2]  # in English
+    mail.outbox.clear()
+
+    queue_meeting_links(event=invitation_event)
+    cancel_event(event=invitation_event)
+
+    assert {m.to[0] for m in mail.outbox} == {"ana.ruiz@example.org"}  # Li was only invited
+    page = Client().get(li_link).content.decode()  # says why she cannot register
+    assert "This event has been cancelled, so registration is closed." in page
+    assert not Delivery.objects.filter(
+        registration__email="li.wei@example.org", kind__in=[Kind.MEETING_LINK, "event_cancelled"]
+    ).exists()
