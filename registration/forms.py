@@ -17,7 +17,7 @@ from events.models import Event
 from registration.addresses import canonical_email
 from registration.countries import COUNTRY_CODES, country_choices
 from registration.models import Registration
-from registration.questions import QuestionsFormMixin
+from registration.questions import FIELD_PREFIX, QuestionsFormMixin
 
 # Control characters (CR, LF, tab, NUL ...) and the Unicode line/paragraph separators: they
 # break email headers, CSV cells and admin lists. Zero-width joiners (format characters) stay
@@ -261,9 +261,13 @@ class InvitationForm(RegistrationForm):
         email.required = False
         email.help_text = _("Your invitation is for this address; it cannot be changed here.")
         self.initial["email"] = invitation.email
-        # No honeypot (the link is the proof) and no access code (the invitation is one).
-        for name in ("website", "access_code"):
-            self.fields.pop(name, None)
+        # Only the person's details, their answers and the consent: no honeypot nor other
+        # proof of being a person (the link is the proof), no access code (the invitation
+        # is one).
+        keep = {*DetailsForm.base_fields, "email", "timezone", "consent"}
+        for name in list(self.fields):
+            if name not in keep and not name.startswith(FIELD_PREFIX):
+                del self.fields[name]
 
     @cached_property
     def helper(self):

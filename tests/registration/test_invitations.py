@@ -350,3 +350,21 @@ def test_invitees_get_no_meeting_link_and_no_notice_of_a_cancelled_event(invitat
     assert not Delivery.objects.filter(
         registration__email="li.wei@example.org", kind__in=[Kind.MEETING_LINK, "event_cancelled"]
     ).exists()
+
+
+def test_the_one_step_form_asks_the_events_questions(invitation_event):
+    from registration.models import Question
+
+    Question.objects.create(
+        event=invitation_event, key="delegation", label="Your delegation", required=True
+    )
+    invitations.invite(event=invitation_event, people=GUESTS[:1])
+    path = invitation_link("ana.ruiz@example.org")
+
+    missing = Client().post(path, accept_data())
+    assert missing.status_code == 200 and "Your delegation" in missing.content.decode()
+    assert Registration.objects.get().status == Status.INVITED
+    Client().post(path, accept_data(q_delegation="Senegal"))
+
+    row = Registration.objects.get()
+    assert row.status == Status.CONFIRMED and row.answers == {"delegation": "Senegal"}
