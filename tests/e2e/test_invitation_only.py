@@ -115,3 +115,22 @@ def test_invitation_only_from_the_admin_to_the_invitee(live_server, page, browse
     omar.refresh_from_db()
     assert omar.status == "revoked"
     assert len(mail.outbox) == 3  # two invitations, one confirmation: nothing to Omar
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_the_one_step_form_and_its_errors_have_no_axe_violations(
+    live_server, page, event, language
+):
+    from registration import invitations
+    from tests.e2e.test_accessibility import assert_accessible, submit_empty_registration_form
+
+    invitations.invite(
+        event=event, people=[{"email": "li@example.org", "name": "Li Wei", "language": language}]
+    )
+    page.goto(invitation_link("li@example.org", live_server))
+    expect(page.locator("h1")).to_have_count(1)
+    assert_accessible(page, language)
+    page.get_by_label(re.compile("Full name|الاسم")).fill("")
+    submit_empty_registration_form(page)
+    expect(page.locator("#error-summary")).to_be_visible()
+    assert_accessible(page, language)
