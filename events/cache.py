@@ -129,6 +129,7 @@ SNAPSHOT_FIELDS = [
     "waitlist_enabled",
     "registration_opens_at",
     "registration_closes_at",
+    "registration_mode",
 ]
 
 

@@ -104,6 +104,9 @@ class Event(Translatable):
             _("Open, email verified: a seat is held until the link is clicked"),
         )
         CODE = "code", _("With an access code")
+        # Only people the organisers invite (registration/invitations.py), each through the
+        # personal link of their invitation email; the public form says "by invitation".
+        INVITATION = "invitation", _("By invitation only: a personal link for each invitee")
 
     translatable_fields = ("title", "summary", "description", "expected_outcomes")
 

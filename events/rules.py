@@ -83,6 +83,17 @@ def event_errors(event: "Event") -> FieldErrors:
 def event_warnings(event: "Event") -> list[tuple[str, str]]:
     """What is allowed but probably a mistake: [(field, sentence for the organiser)]."""
     warnings: list[tuple[str, str]] = []
+    if event.registration_mode == event.RegistrationMode.INVITATION and not event.contact_email:
+        # registration/by_invitation.html names this address to ask for an invitation.
+        warnings.append(
+            (
+                "contact_email",
+                gettext(
+                    "Registration is by invitation only and the event has no contact email: "
+                    "people who were not invited have nobody to ask."
+                ),
+            )
+        )
     if event.starts_at is None or event.meeting_link_send_at is None or not _known_zone(event):
         return warnings
     send_at, starts_at = event.meeting_link_send_at, event.starts_at

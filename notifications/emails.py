@@ -178,7 +178,7 @@ def _isolated(context, bidi):
         return {}
     inline = {
         key: f"\u2068{context[key]}\u2069"
-        for key in ("event_title", "contact_email")
+        for key in ("event_title", "contact_email", "organiser")
         if context.get(key)
     }
     text = dict(inline)

@@ -13,6 +13,8 @@ class Delivery(models.Model):
         CONFIRMATION = "confirmation", _("Registration confirmation")
         # The link that proves the address (events in "verify_email" mode).
         VERIFY_EMAIL = "verify_email", _("Email verification")
+        # The personal link that registers an invitee (invitation-only events).
+        INVITATION = "invitation", _("Invitation")
         MEETING_LINK = "meeting_link", _("Meeting link")
         WAITLIST_PROMOTED = "waitlist_promoted", _("Moved from waiting list")
         APPROVED = "approved", _("Registration approved")

@@ -37,34 +37,52 @@ class Added:
 def parse_people(text: str) -> list[dict[str, str]]:
     """Rows of `email, name[, language]` (a header row is skipped), checked: ValidationError
     names the first bad line. Addresses come back canonical (registration.addresses)."""
-    people, seen = [], set()
+    people, refused = read_people(text)
+    if refused:
+        raise refused[0]
+    return people
+
+
+def read_people(text: str) -> tuple[list[dict[str, str]], list[ValidationError]]:
+    """parse_people() that goes on past bad lines: (the good rows, an error per bad line,
+    each naming its line), for callers that report every line (`manage.py invite`)."""
+    people, refused, seen = [], [], set()
     for number, row in enumerate(csv.reader(io.StringIO(text.lstrip("\ufeff"))), start=1):
         cells = [cell.strip() for cell in row]
         if not any(cells):
             continue
         if cells[0].lower() == "email":  # a header row
             continue
-        if len(cells) < 2 or not cells[1]:
-            raise ValidationError(
-                _("Line %(line)s: give an email address and a name."), params={"line": number}
-            )
         try:
-            email = canonical_email(cells[0])
+            person = _person(number, cells)
         except ValidationError as error:
-            raise ValidationError(
-                _("Line %(line)s: %(problem)s"),
-                params={"line": number, "problem": " ".join(error.messages)},
-            ) from None
-        language = (cells[2] if len(cells) > 2 else "").lower().replace("_", "-") or "en"
-        if language not in UN_LANGUAGE_CODES:
-            raise ValidationError(
-                _("Line %(line)s: the language must be one of %(codes)s."),
-                params={"line": number, "codes": ", ".join(UN_LANGUAGE_CODES)},
-            )
-        if email not in seen:
-            seen.add(email)
-            people.append({"email": email, "name": cells[1][:200], "language": language})
-    return people
+            refused.append(error)
+            continue
+        if person["email"] not in seen:
+            seen.add(person["email"])
+            people.append(person)
+    return people, refused
+
+
+def _person(number: int, cells: list[str]) -> dict[str, str]:
+    if len(cells) < 2 or not cells[1]:
+        raise ValidationError(
+            _("Line %(line)s: give an email address and a name."), params={"line": number}
+        )
+    try:
+        email = canonical_email(cells[0])
+    except ValidationError as error:
+        raise ValidationError(
+            _("Line %(line)s: %(problem)s"),
+            params={"line": number, "problem": " ".join(error.messages)},
+        ) from None
+    language = (cells[2] if len(cells) > 2 else "").lower().replace("_", "-") or "en"
+    if language not in UN_LANGUAGE_CODES:
+        raise ValidationError(
+            _("Line %(line)s: the language must be one of %(codes)s."),
+            params={"line": number, "codes": ", ".join(UN_LANGUAGE_CODES)},
+        )
+    return {"email": email, "name": cells[1][:200], "language": language}
 
 
 def add_registrants(
@@ -87,11 +105,14 @@ def add_registrants(
         event = Event.objects.select_for_update().get(pk=event.pk)
         for person in people:
             email = canonical_email(person["email"])
-            if (
+            existing = (
                 Registration.objects.filter(event=event, email=email)
                 .exclude(status=Status.CANCELLED)
-                .exists()
-            ):
+                .first()
+            )
+            # An invitation not accepted yet becomes the registration (registration.invitations);
+            # any other row is left as it is.
+            if existing is not None and existing.status != Status.INVITED:
                 added.already.append(email)
                 continue
             status = (
@@ -101,16 +122,20 @@ def add_registrants(
             )
             if status is None:
                 raise NoSeatLeft()
-            registration = Registration.objects.create(
-                event=event,
-                email=email,
-                name=person["name"],
-                preferred_language=person.get("language") or "en",
-                status=status,
-                # The organiser vouches for the person's agreement, as for the address.
-                consent_at=now,
-                confirmed_at=now if status == Status.CONFIRMED else None,
+            registration = existing or Registration(
+                event=event, email=email, preferred_language=person.get("language") or "en"
             )
-            _announce(registration, old_status=None, quiet=not notify)
+            registration.event = event
+            registration.name = person["name"]
+            registration.status = status
+            # The organiser vouches for the person's agreement, as for the address.
+            registration.consent_at = now
+            registration.confirmed_at = now if status == Status.CONFIRMED else None
+            registration.save()
+            _announce(
+                registration,
+                old_status=None if existing is None else Status.INVITED,
+                quiet=not notify,
+            )
             added.registrations.append(registration)
     return added

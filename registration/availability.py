@@ -11,8 +11,10 @@ sits below registration and must not know our model or our statuses.
 - `availability()` decides the State and the seats left from an event's facts and that count;
   `place_for()` what a person let in gets: a seat, the waiting list, or nothing.
 
-A new status (a verification hold, an invitation) that takes a seat goes into SEAT_STATUSES;
-a new reason to refuse goes into `availability()`. Nothing else decides either.
+A new status (a verification hold) that takes a seat goes into SEAT_STATUSES; a new reason to
+refuse goes into `availability()` (as "by invitation only" did). Nothing else decides either.
+An invitation (status invited) takes no seat: the invitee takes one on registering, by the
+same rule as anyone.
 """
 
 from collections.abc import Callable, Mapping
@@ -45,6 +47,9 @@ class State(StrEnum):
     CLOSED = "closed"
     FULL = "full"  # no seat left; a waiting list takes newcomers if the event has one
     CANCELLED = "cancelled"
+    # Open (or full), but only to the people invited, through their personal link
+    # (registration/invitations.py); `seats_left` is what an invitee would find.
+    BY_INVITATION = "by_invitation"
 
 
 @dataclass(frozen=True)
@@ -72,12 +77,15 @@ def availability(
     closes_at: datetime,
     seats_taken: Callable[[], int],
     now: datetime,
+    by_invitation: bool = False,
 ) -> Availability:
     """The state of registration for an event with these facts at `now`, and its seats left.
 
     `closes_at` is when registration closes (the event's start unless set earlier).
     `seats_taken` is called only when the answer depends on it (the event has a capacity and
-    its registration window is open), so a closed event costs no count.
+    its registration window is open), so a closed event costs no count. `by_invitation`: the
+    event takes invitees only, and the person asking is not one (an open or full event is
+    then BY_INVITATION; a cancelled, closed... one keeps the state that says so).
     """
     if status == Event.Status.CANCELLED:
         return Availability(State.CANCELLED, None, waitlist)
@@ -88,6 +96,8 @@ def availability(
     if now >= closes_at:
         return Availability(State.CLOSED, None, waitlist)
     left = free_seats(capacity=capacity, taken=None if capacity is None else seats_taken())
+    if by_invitation:
+        return Availability(State.BY_INVITATION, left, waitlist)
     return Availability(State.FULL if left == 0 else State.OPEN, left, waitlist)
 
 
@@ -108,9 +118,12 @@ def free_seats(*, capacity: int | None, taken: int | None) -> int | None:
     return max(capacity - (taken or 0), 0)
 
 
-def event_availability(event: Event, *, now: datetime | None = None) -> Availability:
+def event_availability(
+    event: Event, *, now: datetime | None = None, invited: bool = False
+) -> Availability:
     """The rule for an Event row: counts its seats with one query when the answer needs it.
-    Exact only while the caller holds the event's row lock (registration.services does)."""
+    Exact only while the caller holds the event's row lock (registration.services does).
+    `invited`: asked for a person the organisers invited (their personal link)."""
     return availability(
         status=event.status,
         capacity=event.capacity,
@@ -119,7 +132,12 @@ def event_availability(event: Event, *, now: datetime | None = None) -> Availabi
         closes_at=event.effective_registration_closes_at,
         seats_taken=lambda: count_seats_taken(event),
         now=now or timezone.now(),
+        by_invitation=invitation_only(event.registration_mode) and not invited,
     )
+
+
+def invitation_only(registration_mode: str | None) -> bool:
+    return registration_mode == Event.RegistrationMode.INVITATION
 
 
 def seats_left(event: Event) -> int | None:
@@ -176,6 +194,8 @@ def snapshot_availability(facts: Mapping[str, Any], *, now: datetime) -> Availab
         closes_at=facts["registration_closes_at"] or facts["starts_at"],
         seats_taken=lambda: facts[SEATS_TAKEN],
         now=now,
+        # .get(): a snapshot cached by a release before invitations has no mode.
+        by_invitation=invitation_only(facts.get("registration_mode")),
     )
 
 

@@ -18,7 +18,7 @@ from registration import proof_of_work
 from registration.addresses import canonical_email
 from registration.countries import COUNTRY_CODES, country_choices
 from registration.models import Registration
-from registration.questions import QuestionsFormMixin
+from registration.questions import FIELD_PREFIX, QuestionsFormMixin
 
 # Control characters (CR, LF, tab, NUL ...) and the Unicode line/paragraph separators: they
 # break email headers, CSV cells and admin lists. Zero-width joiners (format characters) stay
@@ -253,6 +253,47 @@ class RegistrationForm(QuestionsFormMixin, DetailsForm):
         # Filled by the browser, not the person: an unknown value is dropped, not an error.
         value = self.cleaned_data["timezone"].strip()
         return value if value in _time_zones() else ""
+
+
+class InvitationForm(RegistrationForm):
+    """The one-step registration of an invitee (registration.invitations): the sign-up form
+    with the invitation's address shown and locked (a disabled field: Django ignores what a
+    browser posts for it) and its name and language filled in."""
+
+    def __init__(self, *args, invitation, **kwargs):
+        initial = {
+            "name": invitation.name,
+            "preferred_language": invitation.preferred_language,
+            **kwargs.pop("initial", {}),
+        }
+        super().__init__(*args, event=invitation.event, initial=initial, **kwargs)
+        self.invitation = invitation
+        email = self.fields["email"]
+        email.disabled = True
+        email.required = False
+        email.help_text = _("Your invitation is for this address; it cannot be changed here.")
+        self.initial["email"] = invitation.email
+        # Only the person's details, their answers and the consent: no honeypot nor other
+        # proof of being a person (the link is the proof), no access code (the invitation
+        # is one).
+        keep = {*DetailsForm.base_fields, "email", "timezone", "consent"}
+        for name in list(self.fields):
+            if name not in keep and not name.startswith(FIELD_PREFIX):
+                del self.fields[name]
+
+    @cached_property
+    def helper(self):
+        helper = FormHelper()
+        helper.form_method = "post"
+        helper.attrs = {"novalidate": ""}
+        helper.layout = Layout(
+            *[self.question_layout(name) for name in self.fields],
+            Submit("submit", _("Register"), css_class="btn-lg"),
+        )
+        return helper
+
+    def clean_email(self):
+        return self.invitation.email
 
 
 class ManageForm(QuestionsFormMixin, DetailsForm):

@@ -45,6 +45,14 @@ class Registration(models.Model):
         PENDING_APPROVAL = "pending_approval", _("Awaiting approval")
         REJECTED = "rejected", _("Rejected")
         CANCELLED = "cancelled", pgettext_lazy("registration status", "Cancelled")
+        # Invitation-only events (registration/invitations.py): the organiser invited the
+        # address, which has not registered yet. The row keeps the address (a second
+        # invitation finds it) and becomes the registration when the person accepts.
+        INVITED = "invited", _("Invited, not registered yet")
+        # The organiser withdrew an invitation nobody had accepted: its link says so. The row
+        # keeps the address, so the person cannot register another way nor be re-added by
+        # mistake; inviting the address again restores the invitation.
+        REVOKED = "revoked", _("Invitation withdrawn")
 
     class Affiliation(models.TextChoices):
         MEMBER_STATE = "member_state", _("Member State")
@@ -55,7 +63,8 @@ class Registration(models.Model):
         MEDIA = "media", _("Media")
         OTHER = "other", _("Other")
 
-    # Statuses that hold (or queue for) a seat; cancelled ones free the (event, email) pair.
+    # Statuses of people who asked to come; cancelled ones free the (event, email) pair, and
+    # invited and revoked ones are not registrations (yet): no seat, no message about the event.
     ACTIVE = [
         Status.CONFIRMED,
         Status.HELD,
@@ -63,6 +72,11 @@ class Registration(models.Model):
         Status.PENDING_APPROVAL,
         Status.REJECTED,
     ]
+
+    # Rows that are no registration (now): left out of the organisers' charts and counts.
+    NOT_REGISTERED = [Status.CANCELLED, Status.INVITED, Status.REVOKED]
+    # An invitation's own statuses (registration/invitations.py).
+    INVITATION_STATUSES = (Status.INVITED, Status.REVOKED)
 
     event = models.ForeignKey(
         Event, on_delete=models.PROTECT, related_name="registrations", verbose_name=_("event")
@@ -83,7 +97,10 @@ class Registration(models.Model):
         _("listening language"), max_length=10, choices=UN_LANGUAGES, blank=True
     )
     timezone = models.CharField(_("time zone"), max_length=64, blank=True)
-    consent_at = models.DateTimeField(_("consented to the privacy notice at"))
+    # None only while invited: the person consents on registering.
+    consent_at = models.DateTimeField(
+        _("consented to the privacy notice at"), null=True, blank=True
+    )
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.CONFIRMED)
     email_bounced_at = models.DateTimeField(_("email bounced at"), null=True, blank=True)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
@@ -92,6 +109,9 @@ class Registration(models.Model):
     # cancels the registration at this time unless the link was clicked. Kept after an expiry.
     hold_expires_at = models.DateTimeField(_("verify email by"), null=True, blank=True)
     email_verified_at = models.DateTimeField(_("email verified at"), null=True, blank=True)
+    # Set once for a registration that began as an invitation (registration/invitations.py).
+    invited_at = models.DateTimeField(_("invited at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("invitation withdrawn at"), null=True, blank=True)
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
     created_at = models.DateTimeField(_("registered at"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

@@ -85,6 +85,7 @@ class Unavailable(RegistrationError):
     NOT_OPEN = State.NOT_YET_OPEN
     CLOSED = State.CLOSED
     FULL = State.FULL
+    BY_INVITATION = State.BY_INVITATION
 
     MESSAGES = {
         NOT_PUBLISHED: _("This event is not open for registration."),
@@ -92,6 +93,10 @@ class Unavailable(RegistrationError):
         NOT_OPEN: _("Registration for this event has not opened yet."),
         CLOSED: _("Registration for this event has closed."),
         FULL: _("This event is full and has no waiting list."),
+        BY_INVITATION: _(
+            "Registration for this event is by invitation only: the people invited register "
+            "through the personal link in their invitation email."
+        ),
     }
 
     def __init__(self, reason: State, *, event: Event) -> None:
@@ -352,7 +357,7 @@ def resend_confirmation(*, registration: Registration) -> Registration:
     """Queues the confirmation again (an organiser's request: not rate limited)."""
     with transaction.atomic():
         _lock(registration)
-        if registration.status == Status.CANCELLED:
+        if registration.status in (Status.CANCELLED, Status.REVOKED):
             raise NotAllowed(_("A cancelled registration gets no confirmation."))
         _announce(registration, old_status=registration.status, resend=True)
     return registration

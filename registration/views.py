@@ -13,9 +13,9 @@ from django.views.decorators.http import require_http_methods
 
 from config.http import client_ip
 from events.models import Event
-from registration import services, verification
-from registration.availability import event_availability
-from registration.forms import ManageForm, RegistrationForm
+from registration import invitations, services, verification
+from registration.availability import State, event_availability
+from registration.forms import InvitationForm, ManageForm, RegistrationForm
 
 RATE_WINDOW_SECONDS = 600
 LONG_TEXT_FIELDS = (
@@ -64,6 +64,11 @@ def _over_rate_limit(ip):
 
 
 def _unavailable(request, event, reason, *, status=200):
+    if reason == State.BY_INVITATION:
+        # A page of its own: who to ask (the organisers' address), not "try later". A refused
+        # sign-up (a POST) is a 403; nothing was stored either way.
+        status = 403 if request.method == "POST" else status
+        return render(request, "registration/by_invitation.html", {"event": event}, status=status)
     return render(
         request,
         "registration/unavailable.html",
@@ -151,6 +156,11 @@ def _registration_or_404(token):
 @require_http_methods(["GET", "HEAD", "POST"])
 def manage(request, token):
     registration = _registration_or_404(token)
+    # An invitation's link is a manage link: it registers the invitee until they have.
+    if registration.status == registration.Status.INVITED:
+        return _invitation(request, registration)
+    if registration.status == registration.Status.REVOKED:
+        return _invitation_withdrawn(request, registration)
     event = registration.event
     editable = registration.status != registration.Status.CANCELLED
     form = None
@@ -169,11 +179,48 @@ def manage(request, token):
     return render(request, "registration/manage.html", context)
 
 
+def _invitation(request, registration):
+    """The invitee's one-step registration: their address locked, the rest of the form."""
+    event = registration.event
+    found = event_availability(event, invited=True)
+    if not found.accepts_newcomers:
+        return _unavailable(request, event, found.state)
+    form = InvitationForm(request.POST or None, invitation=registration)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitations.accept_invitation(registration=registration, data=form.cleaned_data)
+        except services.Unavailable as exc:
+            return _unavailable(request, event, exc.reason)
+        except invitations.InvitationWithdrawn:
+            return _invitation_withdrawn(request, registration)
+        except services.NotAllowed:
+            pass  # accepted in another tab meanwhile: the manage page shows the registration
+        else:
+            messages.success(request, _("Thank you: you are registered."))
+        return redirect(request.path)
+    context = {
+        "registration": registration,
+        "event": event,
+        "form": form,
+        "seats_left": found.seats_left,
+    }
+    return render(request, "registration/invitation.html", context)
+
+
+def _invitation_withdrawn(request, registration):
+    context = {"registration": registration, "event": registration.event}
+    return render(request, "registration/invitation_withdrawn.html", context, status=410)
+
+
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def cancel(request, token):
     registration = _registration_or_404(token)
-    if registration.status == registration.Status.CANCELLED:
+    if registration.status in (
+        registration.Status.CANCELLED,
+        registration.Status.INVITED,
+        registration.Status.REVOKED,
+    ):
         return redirect("registration:manage", token=token)
     if request.method == "POST":
         services.cancel(registration=registration)

@@ -104,10 +104,48 @@ def access_paths(language, *, event):
     held, token = register(verified, language, email=f"held.{language}@example.org")
     assert held.status == held.Status.HELD
     token = token or services.issue_manage_token(registration=held)
+    invited, withdrawn, by_invitation = invitation_tokens(language, event=event, starts=starts)
     return {
         "email verification page": f"/{language}/r/{token}/verify/",
         "registration form with access code": f"/{language}/events/{coded.slug}/register/",
+        "by invitation page": f"/{language}/events/{by_invitation.slug}/register/",
+        "invitation page": f"/{language}/r/{invited}/",
+        "invitation withdrawn page": f"/{language}/r/{withdrawn}/",
     }
+
+
+# The status each page of access_paths() answers with (others: 200).
+ACCESS_STATUS = {"invitation withdrawn page": 410}
+
+
+def invitation_tokens(language, *, event, starts):
+    """(link of an open invitation, link of a withdrawn one, the invitation-only event)."""
+    from registration import invitations, services
+
+    by_invitation, _ = Event.objects.get_or_create(
+        slug=f"{event.slug}-invitation",
+        defaults={
+            "title": event.title,
+            "starts_at": starts,
+            "ends_at": starts + timedelta(hours=1),
+            "status": Event.Status.PUBLISHED,
+            "capacity": 50,
+            "registration_mode": Event.RegistrationMode.INVITATION,
+            "contact_email": "side-events@example.org",
+            "interpretation_languages": ["en", "fr"],
+        },
+    )
+    people = [
+        {"email": f"{state}.{language}@example.org", "name": "Amina Diallo", "language": language}
+        for state in ("invited", "withdrawn")
+    ]
+    invited, withdrawn = invitations.invite(event=by_invitation, people=people).invited
+    invitations.revoke_invitation(registration=withdrawn)
+    return (
+        services.issue_manage_token(registration=invited),
+        services.issue_manage_token(registration=withdrawn),
+        by_invitation,
+    )
 
 
 def public_pages(language, *, event, past_event, token):
@@ -122,7 +160,8 @@ def public_pages(language, *, event, past_event, token):
         pages[name] = response.content.decode()
     for name, path in access_paths(language, event=event).items():
         response = client.get(path)
-        assert response.status_code == 200, (name, path, response.status_code)
+        expected = ACCESS_STATUS.get(name, 200)
+        assert response.status_code == expected, (name, path, response.status_code)
         pages[name] = response.content.decode()
     response = client.post(f"/{language}/events/{event.slug}/register/", {})
     assert response.status_code == 200, response.status_code

@@ -3,7 +3,7 @@
 Keys (README "Events as JSON"): slug, title, summary, description, starts_at, ends_at (ISO 8601
 with offset), timezone (IANA), format, status, meeting_url, meeting_details, capacity (null =
 unlimited), waitlist (bool), approval ("automatic" | "organiser"), registration_mode ("open" |
-"verify_email" | "code"; default "verify_email" with a capacity, else "open"),
+"verify_email" | "invitation" | "code"; default "verify_email" with a capacity, else "open"),
 verification_hold_minutes (null = REGISTRATION_HOLD_MINUTES), proof_of_work (bool; set by
 site administrators; left out: an existing event keeps its setting), registration_opens_at,
 registration_closes_at (null = open until start), meeting_link_send_at (null = 24 h before),

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('events', '0005_registration_mode'),
+        ('events', '0006_audit_imported_attendance'),
     ]
 
     operations = [

@@ -23,7 +23,8 @@ RegStatus = Registration.Status
 
 # Registration statuses told that their event was cancelled, or that its time changed. A
 # seat held for an unverified address counts: that person asked to come, and may yet click
-# the link (a waiting-list place awaiting verification is WAITLISTED, so counts too).
+# the link (a waiting-list place awaiting verification is WAITLISTED, so counts too). Not
+# invitations: the invitation email is all that an invitee hears before registering.
 REGISTERED = [
     RegStatus.CONFIRMED,
     RegStatus.HELD,
@@ -183,6 +184,12 @@ def _next_version(registration, kind):
 def _announcement(*, registration, old_status, new_status, message):
     """(kind, context) of the message a registration's change of status calls for, or None."""
     status = {"status": new_status}
+    if new_status == RegStatus.INVITED:
+        return Kind.INVITATION, None
+    if old_status in (RegStatus.INVITED, RegStatus.REVOKED):
+        # Accepted (registration.invitations): the usual confirmation. Withdrawn or cancelled
+        # before it was accepted: the person never registered, so nothing to tell.
+        return (Kind.CONFIRMATION, status) if new_status in REGISTERED else None
     if old_status is None:
         # An email-verified sign-up is first asked to prove its address.
         unverified = awaits_verification(registration)
@@ -226,7 +233,14 @@ def queue_for_registration_change(
     sent by two workers would arrive in either order, the link before the confirmation."""
     now = now or timezone.now()
     if resend:
-        kind = Kind.VERIFY_EMAIL if awaits_verification(registration) else Kind.CONFIRMATION
+        if new_status == RegStatus.REVOKED:
+            return
+        if new_status == RegStatus.INVITED:
+            kind = Kind.INVITATION
+        elif awaits_verification(registration):
+            kind = Kind.VERIFY_EMAIL
+        else:
+            kind = Kind.CONFIRMATION
         queue_delivery(
             registration=registration,
             kind=kind,

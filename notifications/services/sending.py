@@ -93,6 +93,11 @@ def not_applicable(delivery: Delivery, *, now: datetime) -> str:
         return "The registration was anonymised."
     if delivery.kind == Kind.VERIFY_EMAIL and not awaits_verification(registration):
         return f"The registration is {registration.status}, verified or expired."
+    if delivery.kind == Kind.INVITATION:
+        if registration.status != RegStatus.INVITED:
+            return f"The invitation is {registration.status}: accepted or withdrawn."
+        if event.status != Event.Status.PUBLISHED:
+            return f"The event is {event.status}."
     if delivery.kind in (Kind.MEETING_LINK, Kind.EVENT_CHANGED):
         if registration.status != RegStatus.CONFIRMED:
             return f"The registration is {registration.status}, not confirmed."
@@ -103,6 +108,7 @@ def not_applicable(delivery: Delivery, *, now: datetime) -> str:
     elif delivery.kind in (
         Kind.CONFIRMATION,
         Kind.VERIFY_EMAIL,
+        Kind.INVITATION,
         Kind.APPROVED,
         Kind.WAITLIST_PROMOTED,
         Kind.TIME_CHANGED,

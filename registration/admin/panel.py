@@ -35,11 +35,13 @@ HOURLY_UP_TO = timedelta(days=3)
 
 
 def _signups_chart(event):
-    """Cumulative sign-ups (every registration ever made, cancelled ones included) by hour
+    """Cumulative sign-ups (every registration ever made, cancelled ones included; not
+    invitations nobody accepted) by hour
     or day in the event's time zone, against the capacity: a step line as SVG coordinates,
     plus the rows of its table alternative. One query."""
     rows = list(
         Registration.objects.filter(event=event)
+        .exclude(status__in=Registration.INVITATION_STATUSES)
         .annotate(hour=TruncHour("created_at", tzinfo=event.tz))
         .values("hour")
         .annotate(count=Count("pk"))
@@ -123,7 +125,7 @@ def _nice_ceiling(value):
 def _affiliation_chart(event):
     counts = dict(
         Registration.objects.filter(event=event)
-        .exclude(status=Status.CANCELLED)
+        .exclude(status__in=Registration.NOT_REGISTERED)
         .values_list("affiliation")
         .annotate(count=Count("pk"))
     )
@@ -139,12 +141,21 @@ def registration_panel(request: HttpRequest, event: Event) -> str:
     by_status = dict(
         Registration.objects.filter(event=event).values_list("status").annotate(count=Count("pk"))
     )
-    statuses = [(value, label, by_status.get(value, 0)) for value, label in Status.choices]
+    invitation_only = event.registration_mode == Event.RegistrationMode.INVITATION
+    # An invitation's statuses only where there are invitations: they are not registrations.
+    statuses = [
+        (value, label, by_status.get(value, 0))
+        for value, label in Status.choices
+        if value not in Registration.INVITATION_STATUSES or invitation_only or by_status.get(value)
+    ]
     changelist = reverse("admin:registration_registration_changelist")
+    invitations = sum(by_status.get(value, 0) for value in Registration.INVITATION_STATUSES)
     context = {
         "event": event,
         "statuses": statuses,
-        "total": sum(by_status.values()),
+        "total": sum(by_status.values()) - invitations,
+        "invitation_only": invitation_only,
+        "invite_people": reverse("admin:registration_registration_invite_people", args=[event.pk]),
         "seats_left": free_seats(capacity=event.capacity, taken=seats_taken_in(by_status)),
         "changelist": f"{changelist}?event__id__exact={event.pk}",
         "add_people": reverse("admin:registration_registration_add_people", args=[event.pk]),

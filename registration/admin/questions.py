@@ -182,7 +182,9 @@ def choice_charts(event):
     """A bar chart per choice question: [{"title", "rows", "height"}], one query per
     single-choice question (grouped in the database) and one per multiple-choice one."""
     charts = []
-    active = Registration.objects.filter(event=event).exclude(status=Registration.Status.CANCELLED)
+    active = Registration.objects.filter(event=event).exclude(
+        status__in=Registration.NOT_REGISTERED
+    )
     for question in questions_for_charts(event):
         if question.type == Question.Type.MULTIPLE:
             counts = {}

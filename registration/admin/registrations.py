@@ -26,6 +26,13 @@ from registration.admin.actions import (
 )
 from registration.admin.attendance import import_view
 from registration.admin.hooks import _extra_actions
+from registration.admin.invitations import (
+    InvitationFilter,
+    invite_people_view,
+    resend_invitations,
+    revoke_invitations,
+)
+from registration.admin.people import PeopleForm
 from registration.admin.questions import AnswerFilter, answers_table
 from registration.forms import TEXT_VALIDATORS, CountryField
 from registration.models import PROFILE_FIELDS, Registration
@@ -47,21 +54,9 @@ class RegistrationAdminForm(forms.ModelForm):
                 self.fields[name].validators.extend(TEXT_VALIDATORS)
 
 
-class AddPeopleForm(forms.Form):
-    """The organiser's list of people to register: pasted, or a CSV file, or both."""
+class AddPeopleForm(PeopleForm):
+    """The people to register (registration.access.add_registrants)."""
 
-    people = forms.CharField(
-        label=_("People"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 8, "dir": "ltr"}),
-        help_text=_(
-            "One person per line: email, name and optionally the language for emails "
-            "(ar, zh-hans, en, fr, ru, es), separated by commas."
-        ),
-    )
-    file = forms.FileField(
-        label=_("or a CSV file"), required=False, help_text=_("The same columns, UTF-8.")
-    )
     outside_capacity = forms.BooleanField(
         label=_("Confirm them even if the event is full (outside the capacity)"),
         required=False,
@@ -69,20 +64,6 @@ class AddPeopleForm(forms.Form):
     notify = forms.BooleanField(
         label=_("Send each of them the confirmation email"), required=False, initial=True
     )
-
-    def clean(self):
-        cleaned = super().clean()
-        text = cleaned.get("people") or ""
-        upload = cleaned.get("file")
-        if upload:
-            try:
-                text = "\n".join([text, upload.read().decode("utf-8-sig")])
-            except UnicodeDecodeError:
-                raise forms.ValidationError(_("The file is not UTF-8 text.")) from None
-        cleaned["parsed"] = registration_access.parse_people(text)
-        if not cleaned["parsed"]:
-            raise forms.ValidationError(_("Give at least one person."))
-        return cleaned
 
 
 # When things happened to a registration: shown on its page, set only by the services.
@@ -93,6 +74,8 @@ _RECORDED_AT = (
     "cancelled_at",
     "hold_expires_at",
     "email_verified_at",
+    "invited_at",
+    "revoked_at",
     "email_bounced_at",
     "anonymised_at",
     "updated_at",
@@ -119,6 +102,7 @@ class RegistrationAdmin(access.EventScopedAdmin, admin.ModelAdmin):
     list_filter = (
         ("event", access.ScopedEventFilter),
         "status",
+        InvitationFilter,
         "affiliation",
         "preferred_language",
         "interpretation_language",
@@ -138,6 +122,8 @@ class RegistrationAdmin(access.EventScopedAdmin, admin.ModelAdmin):
         promote_registrations,
         resend_confirmations,
         cancel_registrations,
+        resend_invitations,
+        revoke_invitations,
         export_registrations,
     ]
 
@@ -219,6 +205,11 @@ class RegistrationAdmin(access.EventScopedAdmin, admin.ModelAdmin):
                 self.admin_site.admin_view(self.import_attendance_view),
                 name="registration_registration_import_attendance",
             ),
+            path(
+                "invite-people/<int:event_id>/",
+                self.admin_site.admin_view(self.invite_people_view),
+                name="registration_registration_invite_people",
+            ),
         ]
         return urls + super().get_urls()
 
@@ -269,6 +260,10 @@ class RegistrationAdmin(access.EventScopedAdmin, admin.ModelAdmin):
 
     def import_attendance_view(self, request, event_id):
         return import_view(self, request, event_id)
+
+    def invite_people_view(self, request, event_id):
+        """Invitations to an invitation-only event: registration.admin.invitations."""
+        return invite_people_view(self, request, event_id)
 
     def has_add_permission(self, request):
         # Registrations come through the public form, which checks capacity and consent, or

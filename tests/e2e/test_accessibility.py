@@ -268,7 +268,8 @@ def test_other_public_pages_have_no_axe_violations(
     live_server, page, manage_token, past_event, language
 ):
     """Past events, the privacy notice, cancelling, a registration no longer available, and
-    the pages of the other registration modes (email verification, access code)."""
+    the pages of the other registration modes (email verification, access code, invitation
+    only: the by-invitation page, an invitation's one-step form, a withdrawn invitation)."""
     from tests import samples
 
     access = samples.access_paths(language, event=past_event)
@@ -303,7 +304,7 @@ def test_every_email_has_no_axe_violations(page, side_event, language):
     from tests import samples
 
     htmls = samples.email_htmls(side_event, language)
-    assert len(htmls) == 14
+    assert len(htmls) == 15
     for kind, html in htmls.items():
         page.set_content(html)
         violations = axe_violations(page)

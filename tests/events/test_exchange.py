@@ -305,3 +305,14 @@ def test_bad_access_settings_are_refused_by_key(folder, overrides, message):
     with pytest.raises(CommandError, match=re.escape(message)):
         run("import_event", str(write(folder, event_json(**overrides))))
     assert not Event.objects.filter(slug="imported").exists()
+
+
+def test_an_invitation_only_event_travels_and_a_missing_contact_is_warned(folder):
+    said = run(
+        "import_event",
+        str(write(folder, event_json(registration_mode="invitation", contact_email=""))),
+    )
+    assert Event.objects.get(slug="imported").registration_mode == "invitation"
+    assert "people who were not invited have nobody to ask" in said
+
+    assert json.loads(run("export_event", "imported"))["registration_mode"] == "invitation"

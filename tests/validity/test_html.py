@@ -33,7 +33,7 @@ def test_every_public_page_is_valid_html(vnu, production):
 
     errors = vnu(pages)
 
-    assert len(pages) == 2 * 18
+    assert len(pages) == 2 * 21
     assert not errors, report(errors)
 
 
@@ -46,5 +46,5 @@ def test_every_email_is_valid_html(vnu):
 
     errors = vnu(htmls)
 
-    assert len(htmls) == 2 * 14
+    assert len(htmls) == 2 * 15
     assert not errors, report(errors)
