@@ -24,6 +24,12 @@ class NotificationsConfig(AppConfig):
         register_event_action(send_meeting_links_now)
         register_registration_action(resend_meeting_link)
 
+        # Organisers' messages travel in the event's JSON file.
+        from events.exchange import extra_parts
+        from notifications.messages_exchange import export_messages, parse_messages, save_messages
+
+        extra_parts["messages"] = (parse_messages, save_messages, export_messages)
+
         # The organiser who changes a time or link is told how many people will be emailed.
         if count_change_notice_recipients not in change_notice_counters:
             change_notice_counters.append(count_change_notice_recipients)
