@@ -34,14 +34,14 @@ OPEN = [State.SCHEDULED, State.SENDING]
 OPEN_CACHE_SECONDS = 5 * 60
 
 
-def recipients(message: Message) -> QuerySet[Registration]:
+def message_recipients(message: Message) -> QuerySet[Registration]:
     """Everyone `message` is for today: its audience among those who may be emailed."""
     return queueing.reachable(message.event).filter(audience_filter(message.audience or {}))
 
 
 def count_message_recipients(message: Message) -> int:
     """How many people match the audience now (the admin shows it before sending)."""
-    return recipients(message).count()
+    return message_recipients(message).count()
 
 
 def message_progress(message: Message) -> dict[str, int]:
@@ -70,7 +70,7 @@ def queue_message(*, message: Message, now: datetime) -> int:
     queued = 0
     # A reminder whose event ended before it could go out has no one left to remind.
     if not (due < event.ends_at <= now):
-        lacking = recipients(message).exclude(
+        lacking = message_recipients(message).exclude(
             Exists(
                 Delivery.objects.filter(
                     registration=OuterRef("pk"), kind=Kind.MESSAGE, version=message.pk
