@@ -188,7 +188,7 @@ class MessageAdmin(access.EventScopedAdmin, admin.ModelAdmin):
     def when(self, obj):
         due = due_at(obj) if obj.event_id else None
         if due is None:
-            return gettext("When you send it.")
+            return gettext("When you send it")
         local = timezone.localtime(due, obj.event.tz)
         return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
@@ -325,7 +325,7 @@ def sample_registrant(message: Message, language: str) -> Registration:
         if found
         else Registration(
             event=message.event,
-            name=gettext("Amina Diallo"),
+            name="Amina Diallo",  # a sample, not a translatable text
             email="amina.diallo@example.org",
             status=Registration.Status.CONFIRMED,
         )
