@@ -72,6 +72,11 @@ def test_organiser_writes_previews_tests_and_sends_an_announcement(listeners, ad
     assert AuditEntry.objects.filter(action="sent", event=listeners).exists()
     page = admin_client.get(change).content.decode()
     assert "1 of 1 emails processed" in page
+    deliveries = reverse("admin:notifications_delivery_changelist")
+    listed = admin_client.get(
+        f"{deliveries}?event__id__exact={listeners.pk}&kind__exact=message&version={message.pk}"
+    )
+    assert listed.status_code == 200 and "ana@example.org" in listed.content.decode()
     event_page = admin_client.get(reverse("admin:events_event_change", args=[listeners.pk]))
     assert "Meeting link (built in" in event_page.content.decode()
     assert "speaker</a>" in event_page.content.decode()
