@@ -44,6 +44,13 @@ MessageFormBase: Any = type(
 )
 
 
+class OptionalJSONField(forms.JSONField):
+    """Blank, not "null", when there is nothing."""
+
+    def prepare_value(self, value):
+        return "" if value is None else super().prepare_value(value)
+
+
 class MessageForm(MessageFormBase):
     """The audience JSON as form fields; the message's rules (Message.clean) on top."""
 
@@ -67,7 +74,7 @@ class MessageForm(MessageFormBase):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("None ticked: every affiliation."),
     )
-    answers = forms.JSONField(
+    answers = OptionalJSONField(
         label=_("Answers to choice questions"),
         required=False,
         help_text=_('E.g. {"delegation": ["sn", "ma"]}: the question\'s key and choice keys.'),

@@ -200,3 +200,43 @@ def test_a_message_breaking_a_rule_is_refused(event, fields, field):
     with pytest.raises(ValidationError) as refused:
         make_message(event, **fields)
     assert field in refused.value.message_dict
+
+
+def test_audience_by_answer_to_a_choice_question_and_affiliation(event, travel):
+    from registration.models import Question
+    from registration.questions import forget_questions
+
+    Question.objects.create(
+        event=event,
+        key="delegation",
+        type=Question.Type.SELECT,
+        label="Which Member State?",
+        choices=[
+            {"key": "sn", "label": {"en": "Senegal"}},
+            {"key": "ma", "label": {"en": "Morocco"}},
+        ],
+    )
+    forget_questions(event.pk)
+    travel(STARTS - timedelta(days=2))
+    for email, answer, affiliation in (
+        ("sn@example.org", "sn", "member_state"),
+        ("ma@example.org", "ma", "member_state"),
+        ("ngo@example.org", "sn", "cso_ngo"),
+    ):
+        registration = register(event, email)
+        Registration.objects.filter(pk=registration.pk).update(
+            answers={"delegation": answer}, affiliation=affiliation
+        )
+    message = make_message(
+        event,
+        key="delegations",
+        subject="For the Senegalese delegation",
+        body="Hello",
+        send=Message.Send.NOW,
+        include_meeting_link=False,
+        translations={},
+        audience={"answers": {"delegation": ["sn"]}, "affiliation": ["member_state"]},
+    )
+    assert services.count_message_recipients(message) == 1
+    services.send_message_now(message=message)
+    assert [m.to for m in message_mail("Senegalese")] == [["sn@example.org"]]
