@@ -4,13 +4,10 @@ registrant, send a test to yourself, schedule it, send it now, cancel it, follow
 progress; and the event page's panel listing the event's messages with the built-in
 meeting link first."""
 
-import copy
-import logging
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.mail import mailers
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import path, reverse
@@ -26,13 +23,12 @@ from events.admin import TranslationsFormMixin, _translation_form_fields, transl
 from events.languages import UN_LANGUAGE_CODES, UN_LANGUAGES
 from events.models import AuditEntry, Event
 from notifications import services
-from notifications.admin import PREVIEW_CSP, PREVIEW_TOKEN
-from notifications.emails import build_message
+from notifications.admin import PREVIEW_CSP
+from notifications.message_preview import email_for, sample_registrant, send_test
 from notifications.message_rules import AUDIENCE_STATUSES, due_at
 from notifications.models import Delivery, Message
 from registration.models import Registration
 
-logger = logging.getLogger(__name__)
 State = Message.State
 EITHER, ATTENDED, ABSENT = "", "yes", "no"
 
@@ -321,46 +317,6 @@ class MessageAdmin(access.EventScopedAdmin, admin.ModelAdmin):
             )
             return here
         return None
-
-
-def sample_registrant(message: Message, language: str) -> Registration:
-    """The first person the message is for, shown in `language`; a made-up one when nobody
-    matches yet. Never saved."""
-    found = services.message_recipients(message).order_by("pk").first()
-    sample = (
-        copy.copy(found)
-        if found
-        else Registration(
-            event=message.event,
-            name="Amina Diallo",  # a sample, not a translatable text
-            email="amina.diallo@example.org",
-            status=Registration.Status.CONFIRMED,
-        )
-    )
-    sample.preferred_language = language
-    return sample
-
-
-def email_for(message: Message, registration: Registration):
-    """The email `registration` would get, built now, with a dead manage link."""
-    delivery = Delivery(
-        event=message.event,
-        registration=registration,
-        kind=Delivery.Kind.MESSAGE,
-        version=message.pk,
-    )
-    delivery.message_row = message  # type: ignore[attr-defined]
-    return build_message(delivery=delivery, token=PREVIEW_TOKEN)
-
-
-def send_test(message: Message, *, user: Any, language: str) -> None:
-    """Sends the message, as the sample registrant would get it, to `user` alone: straight to
-    the provider, outside the outbox (no registrant's ledger changes), and logged."""
-    email = email_for(message, sample_registrant(message, language))
-    email.to = [user.email]
-    email.subject = gettext("[Test] %(subject)s") % {"subject": email.subject}
-    mailers.default.send_messages([email])
-    logger.info("Test of message %s (%s) sent to %s", message.pk, language, user.email)
 
 
 def messages_panel(request, event: Event) -> str:
