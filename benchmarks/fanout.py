@@ -3,6 +3,7 @@
     .venv/bin/python -m benchmarks.fanout            # 1,000 then 10,000 registrants, ~2 min
     .venv/bin/python -m benchmarks.fanout --rounds 3 # interleaved loop/pipeline pairs, medians
     .venv/bin/python -m benchmarks.fanout --sizes 10000
+    .venv/bin/python -m benchmarks.fanout --kind message   # an organiser's reminder instead
 
 For each size, on its own freshly seeded database (convene_bench, Redis db 6 or BENCH_REDIS_DB):
 - loop: one process renders and sends every message with notifications.emails.build_message
@@ -10,6 +11,9 @@ For each size, on its own freshly seeded database (convene_bench, Redis db 6 or 
 - pipeline: the scan task (what beat sends every minute) + one Celery worker with 2 pool
   processes + Redis + PostgreSQL, timed from sending the scan until the sink has N messages.
 Both send to a local SMTP sink running in its own process (benchmarks/smtp_sink.py).
+With --kind message, what is sent is an organiser's message (notifications.models.Message:
+a reminder 24 hours before the start, Markdown with every placeholder and the meeting link,
+in the six languages) instead of the built-in meeting link, which is then not yet due.
 Prints both times, the ratio (budget <= 0.7), CPU per message in the workers (budget
 <= 5 ms) and each worker process's peak RSS (budget <= 100 MB, flat from 1,000 to 10,000).
 """
@@ -41,6 +45,7 @@ from benchmarks.common import (
 )
 
 WORK = ROOT / "var" / "bench"
+MEETING_LINK, MESSAGE = "meeting_link", "message"
 SLUG = "bench-fanout"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -163,12 +168,12 @@ class Sink:
 # --- Setup ----------------------------------------------------------------------------------
 
 
-def prepare(env, registrations):
+def prepare(env, registrations, kind):
     recreate_database()
     flush_redis()
     manage(env, "migrate", "--no-input", "-v", "0")
     subprocess.run(
-        [PYTHON, "-m", "benchmarks.fanout", "_seed", str(registrations)],
+        [PYTHON, "-m", "benchmarks.fanout", "_seed", str(registrations), kind],
         cwd=ROOT,
         env=env,
         check=True,
@@ -179,7 +184,7 @@ def prepare(env, registrations):
         conn.execute("VACUUM ANALYZE")
 
 
-def _seed(registrations):
+def _seed(registrations, kind):
     import django
 
     django.setup()
@@ -189,21 +194,49 @@ def _seed(registrations):
 
     from benchmarks.seed import seed
 
-    # Starts in 20 hours: the 24-hour send time has just passed.
-    seed(
-        slug=SLUG,
-        registrations=registrations,
-        starts_in_hours=20,
-        send_at=timezone.now() - timedelta(minutes=1),
+    # Starts in 20 hours: the 24-hour send time has just passed (for a message, the
+    # meeting link goes an hour before the start instead, so only the message is due).
+    now = timezone.now()
+    send_at = now - timedelta(minutes=1) if kind == MEETING_LINK else now + timedelta(hours=19)
+    seed(slug=SLUG, registrations=registrations, starts_in_hours=20, send_at=send_at)
+    if kind == MESSAGE:
+        _seed_message()
+
+
+def _seed_message():
+    from datetime import timedelta
+
+    from events.models import Event
+    from notifications.models import Message
+
+    body = (
+        "Dear {name},\n\n**{event_title}** takes place on {event_date}. Please read the "
+        "[revised concept note](https://events.example.org/note.pdf) before you join.\n\n"
+        "- Join: {meeting_link}\n- Your registration: {manage_link}"
+    )
+    Message.objects.create(
+        event=Event.objects.get(slug=SLUG),
+        key="reminder-24h",
+        subject="Tomorrow: {event_title}",
+        body=body,
+        translations={
+            code: {"subject": f"[{code}] Tomorrow: {{event_title}}", "body": f"[{code}] {body}"}
+            for code in ("ar", "zh-hans", "fr", "ru", "es")
+        },
+        send=Message.Send.BEFORE_START,
+        offset=timedelta(hours=24),
+        include_meeting_link=True,
+        state=Message.State.SCHEDULED,
     )
 
 
 # --- The in-process loop (run in a child process: python -m benchmarks.fanout _loop) --------
 
 
-def _loop():
-    """Renders and sends every confirmed registrant's meeting link over one SMTP connection,
-    with the same build_message the workers use, but no outbox bookkeeping. Prints JSON."""
+def _loop(kind):
+    """Renders and sends every confirmed registrant's meeting link (or the organiser's
+    message) over one SMTP connection, with the same build_message the workers use, but no
+    outbox bookkeeping. Prints JSON."""
     import django
 
     django.setup()
@@ -211,10 +244,11 @@ def _loop():
 
     from events.models import Event
     from notifications.emails import build_message
-    from notifications.models import Delivery
+    from notifications.models import Delivery, Message
     from registration.models import Registration
 
     event = Event.objects.get(slug=SLUG)
+    message_row = Message.objects.filter(event=event).first()
     registrations = Registration.objects.filter(
         event=event, status=Registration.Status.CONFIRMED
     ).order_by("pk")
@@ -225,9 +259,10 @@ def _loop():
     try:
         for registration in registrations.iterator(chunk_size=500):
             registration.event = event
-            delivery = Delivery(
-                event=event, registration=registration, kind=Delivery.Kind.MEETING_LINK
-            )
+            delivery = Delivery(event=event, registration=registration, kind=kind)
+            if kind == MESSAGE:
+                delivery.version = message_row.pk
+                delivery.message_row = message_row
             message = build_message(delivery=delivery, cache=cache)
             sent += connection.send_messages([message])
     finally:
@@ -243,9 +278,9 @@ def _loop():
     )
 
 
-def run_loop(env):
+def run_loop(env, kind):
     result = subprocess.run(
-        [PYTHON, "-m", "benchmarks.fanout", "_loop"],
+        [PYTHON, "-m", "benchmarks.fanout", "_loop", kind],
         cwd=ROOT,
         env=env,
         check=True,
@@ -299,18 +334,18 @@ def start_worker(processes, env, concurrency):
     raise RuntimeError("the Celery worker did not answer a ping within 60s")
 
 
-def delivery_counts():
+def delivery_counts(kind):
     import psycopg
 
     with psycopg.connect(database_url()) as conn:
         rows = conn.execute(
-            "SELECT status, count(*) FROM notifications_delivery "
-            "WHERE kind = 'meeting_link' GROUP BY status"
+            "SELECT status, count(*) FROM notifications_delivery WHERE kind = %s GROUP BY status",
+            [kind],
         ).fetchall()
     return dict(rows)
 
 
-def run_pipeline(processes, env, sink, registrations, concurrency):
+def run_pipeline(processes, env, sink, registrations, concurrency, kind):
     worker = start_worker(processes, env, concurrency)
     try:
         pool = children(worker.pid)
@@ -348,19 +383,20 @@ def run_pipeline(processes, env, sink, registrations, concurrency):
         "pool_peak_rss_mb": sorted(rss.values()),
         "pool_private_mb": sorted(private.values()),
         "parent_peak_rss_mb": parent_rss,
-        "deliveries": delivery_counts(),
+        "deliveries": delivery_counts(kind),
     }
 
 
-def clear_meeting_links():
-    """Forget the previous round's outbox rows, so the next scan queues every link again."""
+def clear_deliveries(kind):
+    """Forget the previous round's outbox rows, so the next scan queues every one again."""
     import psycopg
 
     with psycopg.connect(database_url(), autocommit=True) as conn:
-        conn.execute("DELETE FROM notifications_delivery WHERE kind = 'meeting_link'")
+        conn.execute("DELETE FROM notifications_delivery WHERE kind = %s", [kind])
+        conn.execute("UPDATE notifications_message SET state = 'scheduled', started_at = NULL")
 
 
-def measure(size, concurrency, rounds):
+def measure(size, concurrency, rounds, kind=MEETING_LINK):
     """Seeds once, then runs loop, pipeline, loop, pipeline... so that a change in the
     machine's load hits both alike; the figures are the medians of the rounds."""
     WORK.mkdir(parents=True, exist_ok=True)
@@ -371,12 +407,12 @@ def measure(size, concurrency, rounds):
             DEFAULT_FROM_EMAIL="Convene <events@example.org>",
         )
         say(f"\n[{size} registrants] seeding")
-        prepare(env, size)
+        prepare(env, size, kind)
         for round_number in range(1, rounds + 1):
             sink = Sink(processes).start()
             env["EMAIL_URL"] = f"smtp://127.0.0.1:{sink.port}"
             sink_cpu = sink.cpu()
-            loop = run_loop(env)
+            loop = run_loop(env, kind)
             loop["sink_cpu_seconds"] = sink.cpu() - sink_cpu
             loop_counts = sink.counts()
             sink.stop()
@@ -389,10 +425,10 @@ def measure(size, concurrency, rounds):
             )
             loops.append(loop)
 
-            clear_meeting_links()
+            clear_deliveries(kind)
             sink = Sink(processes).start()
             env["EMAIL_URL"] = f"smtp://127.0.0.1:{sink.port}"
-            pipeline = run_pipeline(processes, env, sink, size, concurrency)
+            pipeline = run_pipeline(processes, env, sink, size, concurrency, kind)
             pipeline["sink"] = sink.counts()
             sink.stop()
             say(
@@ -424,9 +460,10 @@ def _median(runs):
     return median
 
 
-def report(results, concurrency, rounds):
+def report(results, concurrency, rounds, kind=MEETING_LINK):
     say("")
     say(f"Machine: {machine_summary()}")
+    say("Sent: " + ("an organiser's message" if kind == MESSAGE else "the meeting link"))
     say(
         f"One Celery worker, prefork pool of {concurrency}; sink in its own process; "
         f"medians of {rounds} interleaved round(s)"
@@ -481,16 +518,25 @@ def report(results, concurrency, rounds):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["_seed"]:
-        return _seed(int(argv[1]))
+        return _seed(int(argv[1]), argv[2])
     if argv[:1] == ["_loop"]:
-        return _loop()
+        return _loop(argv[1])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000", help="comma-separated registrant counts")
     parser.add_argument("--concurrency", type=int, default=2, help="worker pool processes")
     parser.add_argument("--rounds", type=int, default=1, help="loop/pipeline pairs per size")
+    parser.add_argument(
+        "--kind",
+        choices=[MEETING_LINK, MESSAGE],
+        default=MEETING_LINK,
+        help="what goes out: the built-in meeting link or an organiser's message",
+    )
     opts = parser.parse_args(argv)
-    results = [measure(int(size), opts.concurrency, opts.rounds) for size in opts.sizes.split(",")]
-    return report(results, opts.concurrency, opts.rounds)
+    results = [
+        measure(int(size), opts.concurrency, opts.rounds, opts.kind)
+        for size in opts.sizes.split(",")
+    ]
+    return report(results, opts.concurrency, opts.rounds, opts.kind)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,18 @@ class NotificationsConfig(AppConfig):
         register_event_action(send_meeting_links_now)
         register_registration_action(resend_meeting_link)
 
+        # The event page lists its messages (the built-in meeting link first).
+        from notifications.message_admin import messages_panel
+
+        if messages_panel not in event_admin_panels:
+            event_admin_panels.append(messages_panel)
+
+        # Organisers' messages travel in the event's JSON file.
+        from events.exchange import extra_parts
+        from notifications.messages_exchange import export_messages, parse_messages, save_messages
+
+        extra_parts["messages"] = (parse_messages, save_messages, export_messages)
+
         # The organiser who changes a time or link is told how many people will be emailed.
         if count_change_notice_recipients not in change_notice_counters:
             change_notice_counters.append(count_change_notice_recipients)

@@ -21,6 +21,7 @@ from django.utils.formats import date_format, time_format
 from events.ics import build_invitations, invitation_sequence
 from events.models import AgendaItem, Event
 from events.presentation import span_texts
+from notifications import message_render, message_rules
 from notifications.fast import merge
 from notifications.fast.mime import OutboxEmail
 from notifications.models import Delivery
@@ -192,6 +193,16 @@ def _isolated(context, bidi):
 def render_email(kind: str, context: dict[str, Any]) -> tuple[str, str, str]:
     """(subject, text, html) for `kind` in the active language."""
     folder = f"emails/{kind}"
+    if "message_parts" in context:  # an organiser's message: the registrant's values go in
+        personal = message_render.personalise(
+            context["message_parts"], name=context["name"], manage_url=context["manage_url"]
+        )
+        context = {
+            **context,
+            "message_subject": personal[0],
+            "message_text": personal[1],
+            "message_html": personal[2],
+        }
     # Subject and text are not HTML: rendered through the engine, without autoescaping.
     engine = Engine.get_default()
     subject: str = engine.get_template(f"{folder}/subject.txt").render(
@@ -255,7 +266,11 @@ def build_message(
         if delivery.kind == Kind.CONFIRMATION and registration.answers:
             answers = tuple(answered(questions_for(event), registration.answers, language))
         context["answers"] = answers
-        if delivery.kind in MEETING_KINDS:
+        organisers = message_rules.message_of(delivery) if delivery.kind == Kind.MESSAGE else None
+        if organisers is not None:
+            context["message_parts"] = message_render.parts(organisers, language, cache)
+            context["include_meeting"] = organisers.include_meeting_link
+        if delivery.kind in MEETING_KINDS or context.get("include_meeting"):
             context["meeting_url"] = event.meeting_url
             context["meeting_details"] = event.meeting_details
         context.update(_isolated(context, translation.get_language_bidi()))
@@ -276,6 +291,7 @@ def build_message(
                 announces,
                 zone_name,
                 answers,
+                organisers and (organisers.pk, organisers.updated_at),
             ),
             cache=cache,
         )

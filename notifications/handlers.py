@@ -35,6 +35,9 @@ def on_registration_changed(
         resend=resend,
         message=message,
     )
+    if not resend:
+        # A late registrant gets the organisers' messages already sent to people like them.
+        services.catch_up_messages(registration=registration)
 
 
 @receiver(event_cancelled, dispatch_uid="notifications.event_cancelled")

@@ -1,8 +1,10 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from events.models import Event
+from events.models import Event, Translatable
 from registration.models import Registration
 
 
@@ -24,6 +26,8 @@ class Delivery(models.Model):
         # The new time, for registrants who do not have the meeting link yet.
         TIME_CHANGED = "time_changed", _("New time")
         EVENT_CANCELLED = "event_cancelled", _("Event cancelled")
+        # An organiser's message (Message); the row's version is the Message's primary key.
+        MESSAGE = "message", _("Organiser's message")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -54,7 +58,7 @@ class Delivery(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind)
     # Distinguishes repeated messages of one kind: the event's sequence for event_changed,
-    # a counter for confirmations re-sent on request.
+    # a counter for confirmations re-sent on request, the Message's id for kind "message".
     version = models.PositiveIntegerField(_("version"), default=0)
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.PENDING)
     # Facts fixed when the message was queued, e.g. the registration status a confirmation
@@ -97,3 +101,81 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} → {self.registration.email}"
+
+
+class Message(Translatable):
+    """An organiser's message to some of an event's registrants, sent once to each of them
+    through the outbox (Delivery kind "message", version = this row's id).
+
+    When: `now` (sent_at is set when the organiser sends it), `at` a fixed time, or
+    `before_start` / `after_end` the event by `offset`: relative times are computed from the
+    event whenever the scan looks, so they follow the event when it moves. To whom: the
+    `audience` filters (notifications.services.messages.AUDIENCE_KEYS). Subject and body are
+    read when each email is built, so an edit after sending began reaches only those not
+    yet sent."""
+
+    class Send(models.TextChoices):
+        NOW = "now", _("Now (an announcement)")
+        AT = "at", _("At a date and time")
+        BEFORE_START = "before_start", _("Before the start")
+        AFTER_END = "after_end", _("After the end")
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SCHEDULED = "scheduled", _("Scheduled")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        CANCELLED = "cancelled", pgettext_lazy("message state", "Cancelled")
+
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="messages", verbose_name=_("event")
+    )
+    key = models.SlugField(
+        _("key"),
+        max_length=40,
+        help_text=_("Stable name of the message in the event's JSON file, e.g. reminder-1h."),
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("body"), help_text=_("Markdown, as in the event's description."))
+    send = models.CharField(_("send"), max_length=20, choices=Send, default=Send.BEFORE_START)
+    offset = models.DurationField(
+        _("offset"),
+        null=True,
+        blank=True,
+        help_text=_("Before the start or after the end, e.g. 01:00:00 for one hour."),
+    )
+    send_at = models.DateTimeField(_("send at"), null=True, blank=True)
+    audience = models.JSONField(_("audience"), default=dict, blank=True)
+    include_meeting_link = models.BooleanField(_("include the meeting link"), default=False)
+    state = models.CharField(_("state"), max_length=20, choices=State, default=State.DRAFT)
+    started_at = models.DateTimeField(_("sending started at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    translatable_fields = ("subject", "body")
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["event", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "key"], name="message_key_once_per_event")
+        ]
+        # The scan looks at the messages that may still have someone to send to.
+        indexes = [
+            models.Index(
+                fields=["state"],
+                name="message_open_idx",
+                condition=Q(state__in=["scheduled", "sending"]),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event.slug}: {self.key}"
+
+    def clean(self) -> None:
+        from notifications.message_rules import message_errors
+
+        errors = message_errors(self)
+        if errors:
+            raise ValidationError(errors)

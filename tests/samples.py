@@ -191,9 +191,40 @@ def email_htmls(event, language):
     htmls = {}
     for kind, context in variants:
         delivery = Delivery(event=event, registration=registration, kind=kind, context=context)
+        if kind == Kind.MESSAGE:
+            delivery.version = organisers_message(event).pk
         message = emails.build_message(delivery=delivery, cache={})
         html = [content for content, mimetype in message.alternatives if mimetype == "text/html"]
         assert len(html) == 1, kind
         name = kind if not context else f"{kind} ({', '.join(map(str, context.values()))})"
         htmls[name] = html[0]
     return htmls
+
+
+def organisers_message(event):
+    """An organiser's reminder with Markdown, every placeholder and the meeting link."""
+    from notifications.models import Message
+
+    body = (
+        "Dear {name},\n\n**{event_title}** starts in an hour ({event_date}).\n\n"
+        "- Join: {meeting_link}\n- Your registration: {manage_link}\n\n"
+        "Read the [revised concept note](https://example.org/note.pdf)."
+    )
+    message, _created = Message.objects.get_or_create(
+        event=event,
+        key="reminder-1h",
+        defaults={
+            "subject": "Starting in an hour: {event_title}",
+            "body": body,
+            "send": Message.Send.BEFORE_START,
+            "offset": timedelta(hours=1),
+            "include_meeting_link": True,
+            "translations": {
+                "ar": {
+                    "subject": "يبدأ بعد ساعة: {event_title}",
+                    "body": "مرحبا {name}. {meeting_link}",
+                }
+            },
+        },
+    )
+    return message

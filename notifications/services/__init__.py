@@ -8,7 +8,9 @@ database is the source of truth: Redis only carries lists of row ids.
     queueing   what is due for whom: rows for a registration's change, an event's
                cancellation, the meeting link; enqueueing row ids for the send task
     changes    notices of an event's change of time or link, once the edits have settled
-    scan       the every-minute beat job: due meeting links, settled changes, lost sends
+    messages   organisers' messages: due times, audiences, catch-up, send now, cancel
+    scan       the every-minute beat job: due meeting links and messages, settled changes,
+               lost sends
     sending    claim, build, hand to the provider, record (and give back on trouble)
     pipeline   the one helper thread that talks to the provider while the next is built
     errors     what a provider's error means (Failure.TRANSIENT / PERMANENT), backoff
@@ -24,6 +26,17 @@ from notifications.services.changes import (
     queue_time_notices,
 )
 from notifications.services.errors import Failure, classify, describe, retry_delay
+from notifications.services.messages import (
+    cancel_message,
+    catch_up_messages,
+    count_message_recipients,
+    message_progress,
+    message_recipients,
+    queue_due_messages,
+    queue_message,
+    schedule_message,
+    send_message_now,
+)
 from notifications.services.queueing import (
     batch_size,
     enqueue,
@@ -48,28 +61,37 @@ from notifications.services.sending import claim, not_applicable, send_deliverie
 __all__ = [
     "Failure",
     "batch_size",
+    "cancel_message",
+    "catch_up_messages",
     "claim",
     "classify",
     "count_change_notice_recipients",
+    "count_message_recipients",
     "describe",
     "due_meeting_link_events",
     "enqueue",
     "enqueue_on_commit",
     "meeting_link_due",
+    "message_progress",
+    "message_recipients",
     "not_applicable",
     "queue_change_notices",
     "queue_delivery",
     "queue_due_change_notices",
     "queue_due_meeting_links",
+    "queue_due_messages",
     "queue_event_cancelled",
     "queue_for_registration_change",
     "queue_meeting_links",
+    "queue_message",
     "queue_time_notices",
     "record_bounce",
     "requeue_stuck",
     "resend_meeting_link",
     "retry_delay",
     "scan",
+    "schedule_message",
     "send_deliveries",
     "send_meeting_links_now",
+    "send_message_now",
 ]

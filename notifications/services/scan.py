@@ -10,6 +10,7 @@ from events.models import Event
 from notifications.models import Delivery
 from notifications.services import queueing
 from notifications.services.changes import queue_change_notices
+from notifications.services.messages import queue_due_messages
 
 Status = Delivery.Status
 
@@ -18,11 +19,12 @@ STALE_PENDING = timedelta(minutes=1)
 
 
 def scan(*, now: datetime) -> dict[str, int]:
-    """Due meeting links, settled change notices, lost sends: each ends up enqueued, each
+    """Due meeting links, settled change notices, due organisers' messages, lost sends: each ends up enqueued, each
     row sent once. Safe to run any number of times. Returns rows queued per kind of work."""
     return {
         "meeting_links": queue_due_meeting_links(now=now),
         "change_notices": queue_due_change_notices(now=now),
+        "messages": queue_due_messages(now=now),
         "requeued": requeue_stuck(now=now),
     }
 

@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from events.models import Event
+from notifications import message_rules
 from notifications.emails import build_message, needs_manage_link
 from notifications.fast import outcome
 from notifications.models import Delivery
@@ -91,6 +92,8 @@ def not_applicable(delivery: Delivery, *, now: datetime) -> str:
         return "The address bounced earlier."
     if registration.anonymised_at:
         return "The registration was anonymised."
+    if delivery.kind == Kind.MESSAGE:
+        return message_rules.not_applicable(delivery, now=now)
     if delivery.kind == Kind.VERIFY_EMAIL and not awaits_verification(registration):
         return f"The registration is {registration.status}, verified or expired."
     if delivery.kind == Kind.INVITATION:
@@ -128,6 +131,7 @@ def _skip_inapplicable(claimed, *, now):
     # One Event object per event, not one per row: a batch is almost always one event, and
     # per-row copies would decode its JSON translations once per row.
     events = Event.objects.in_bulk({delivery.event_id for delivery in deliveries})
+    message_rules.attach_messages(deliveries)
     sendable = []
     for delivery in deliveries:
         delivery.event = delivery.registration.event = events[delivery.event_id]
