@@ -33,6 +33,12 @@ def main():
     parser.add_argument("--messages", type=int, default=600)
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sort", default="cumulative")
+    parser.add_argument(
+        "--confirmations",
+        action="store_true",
+        help="profile confirmations instead, one send_deliveries call per message as the "
+        "sign-up enqueues them (on the http benchmark's database: run benchmarks.http first)",
+    )
     opts = parser.parse_args()
     if os.environ.get("_PROFILE_SEND_CHILD"):
         return profile(opts)
@@ -72,6 +78,8 @@ def profile(opts):
     from notifications import services
     from notifications.models import Delivery
 
+    if opts.confirmations:
+        return profile_confirmations(opts)
     ids = list(
         Delivery.objects.filter(kind=Delivery.Kind.MEETING_LINK)
         .order_by("pk")
@@ -102,6 +110,73 @@ def profile(opts):
     send(ids[half:])
     profiler.disable()
     print(f"send_deliveries: {plain_ms:.2f} ms CPU per message (batches of {size})")
+    pstats.Stats(profiler).sort_stats(opts.sort).print_stats(opts.top)
+    return 0
+
+
+def profile_confirmations(opts):
+    """Confirmations, each sent by its own send_deliveries call (its own task in production):
+    registrations made with registration.services.register on the http benchmark's event
+    (with its questions answered), their confirmation rows then sent one by one."""
+    from django.db import transaction
+
+    from events.models import Event
+    from notifications import services
+    from notifications.models import Delivery
+    from registration import services as registration_services
+    from registration.questions import questions_for
+
+    event = Event.objects.get(slug="bench-side-event")
+    answers = {
+        question.key: (question.choices[0]["key"] if question.choices else "Bench answer")
+        for question in questions_for(event)
+        if question.type in ("text", "select", "choice")
+    }
+    run = int(time.time())
+    ids = []
+    for n in range(opts.messages * 2):
+        with transaction.atomic():
+            registration_services.register(
+                event=event,
+                data={
+                    "name": f"Profile Registrant {n}",
+                    "email": f"confirm-{run}-{n}@bench.example.org",
+                    "organisation": "Org",
+                    "country": "FR",
+                    "affiliation": "cso_ngo",
+                    "preferred_language": ("en", "fr", "es", "ar", "ru", "zh-hans")[n % 6],
+                    "interpretation_language": "en",
+                    "timezone": "Europe/Zurich",
+                    "consent": True,
+                    "answers": answers,
+                },
+                issue_token=False,
+            )
+    ids = list(
+        Delivery.objects.filter(
+            kind=Delivery.Kind.CONFIRMATION, registration__email__startswith=f"confirm-{run}-"
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+    def send(chunk):
+        for pk in chunk:
+            services.send_deliveries(ids=[pk])
+
+    half = opts.messages
+    send(ids[: half // 5])  # warm up
+    started = time.process_time()
+    send(ids[half // 5 : half])
+    plain_ms = (time.process_time() - started) * 1000 / (half - half // 5)
+    # CPU time (all threads of this process), not wall time: the sends wait on the sink.
+    profiler = cProfile.Profile(time.process_time)
+    profiler.enable()
+    send(ids[half:])
+    profiler.disable()
+    sent = Delivery.objects.filter(pk__in=ids, status=Delivery.Status.SENT).count()
+    print(f"confirmations, one send_deliveries each: {plain_ms:.2f} ms CPU per message")
+    print(f"({sent} of {len(ids)} sent)")
     pstats.Stats(profiler).sort_stats(opts.sort).print_stats(opts.top)
     return 0
 

@@ -338,15 +338,37 @@ def build_invitations(**options):
     function with (email, name) for each. Only the ATTENDEE line differs between them, and
     content lines fold on their own, so swapping that line gives exactly the file
     build_calendar(attendee=(email, name), **options) writes (tests/events/test_calendar.py
-    compares the two)."""
+    compares the two).
+
+    The returned function also takes `sequence` and `now`: the file build_calendar would
+    write with those instead (SEQUENCE and DTSTAMP are short lines, swapped like ATTENDEE).
+    So one built file serves messages sent at different times, each with the SEQUENCE of
+    its own moment (notifications.emails keeps them across batches)."""
     method = options.get("method", "PUBLISH")
+    options["now"] = built_at = options.get("now") or timezone.now()
     template = build_calendar(attendee=PLACEHOLDER_ATTENDEE, **options)
     placeholder = attendee_line(method, *PLACEHOLDER_ATTENDEE)
+    stamp, sequence_line = _stamp_line(built_at), _sequence_line(options["sequence"])
+    if template.count(stamp) != 1 or template.count(sequence_line) != 1:
+        raise RuntimeError("the calendar's DTSTAMP or SEQUENCE line is not where expected")
 
-    def personalise(email, name):
-        return template.replace(placeholder, attendee_line(method, email, name), 1)
+    def personalise(email, name, *, sequence=None, now=None):
+        body = template.replace(placeholder, attendee_line(method, email, name), 1)
+        if now is not None:
+            body = body.replace(stamp, _stamp_line(now), 1)
+        if sequence is not None:
+            body = body.replace(sequence_line, _sequence_line(sequence), 1)
+        return body
 
     return personalise
+
+
+def _stamp_line(now):
+    return f"DTSTAMP:{_utc_stamp(now)}\r\n".encode()
+
+
+def _sequence_line(sequence):
+    return f"SEQUENCE:{int(sequence)}\r\n".encode()
 
 
 # --- "Add to calendar" links ----------------------------------------------------------------

@@ -12,7 +12,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from events.models import Event
-from notifications.emails import build_message, needs_manage_link
+from notifications.emails import build_message, needs_manage_link, shared_cache
 from notifications.fast import outcome
 from notifications.models import Delivery
 from notifications.services import queueing
@@ -155,7 +155,7 @@ def _send_in_order(sendable, provider, tokens, handed_over, *, deadline):
     records the previous outcome (ProviderThread explains the crash bound). A transient
     error stops the batch: the row and the rest wait for the backoff (returns when to try
     again). Past `deadline`, what is left is handed back to the queue."""
-    cache: dict = {}
+    cache = shared_cache()  # what messages share, computed once per process
     for index, delivery in enumerate(sendable):
         if timezone.now() >= deadline:
             previous = provider.answer()

@@ -168,6 +168,25 @@ def test_a_batch_of_invitations_equals_building_each_one(june_event, settings):
         assert str(parse(merged)[1]["ATTENDEE"]) == f"mailto:{email}"
 
 
+def test_a_kept_invitation_sent_later_carries_that_moments_stamp_and_sequence(june_event):
+    """notifications.emails keeps a built file across batches: a message sent later gets the
+    DTSTAMP and SEQUENCE it would have had if built then, byte for byte."""
+    built = datetime(2021, 6, 20, 12, 0, tzinfo=UTC)
+    options = {"event": june_event, "method": "REQUEST"}
+    personalise = ics.build_invitations(
+        sequence=ics.invitation_sequence(built), now=built, **options
+    )
+    later = datetime(2021, 6, 21, 9, 30, 15, 123456, tzinfo=UTC)
+    sequence = ics.invitation_sequence(later)
+    assert sequence > ics.invitation_sequence(built)
+    merged = personalise("zoe@example.org", 'Zoë, "Z" Ñúñez', sequence=sequence, now=later)
+    expected = build_calendar(
+        attendee=("zoe@example.org", 'Zoë, "Z" Ñúñez'), sequence=sequence, now=later, **options
+    )
+    assert merged == expected
+    assert parse(merged)[1]["SEQUENCE"] == sequence
+
+
 def test_google_and_outlook_links_carry_the_utc_times(june_event):
     google = parse_qs(urlsplit(google_calendar_url(june_event, "https://x.org/e/")).query)
     assert google["dates"] == ["20210625T163000Z/20210625T180000Z"]
