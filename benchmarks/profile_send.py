@@ -115,13 +115,14 @@ def profile(opts):
 
 
 def profile_confirmations(opts):
-    """Confirmations, each sent by its own send_deliveries call (its own task in production):
-    registrations made with registration.services.register on the http benchmark's event
-    (with its questions answered), their confirmation rows then sent one by one."""
+    """Confirmations as the sign-up enqueues them: one send_deliveries call (one task in
+    production) per registration, on the http benchmark's event with its questions
+    answered. Two arrival patterns: one at a time (each sent before the next person
+    registers: no queue), and a queue of 20 (a crowd registers faster than the worker sends:
+    the first task takes the waiting ones along, sending.claim)."""
     from django.db import transaction
 
     from events.models import Event
-    from notifications import services
     from notifications.models import Delivery
     from registration import services as registration_services
     from registration.questions import questions_for
@@ -133,8 +134,10 @@ def profile_confirmations(opts):
         if question.type in ("text", "select", "choice")
     }
     run = int(time.time())
-    ids = []
-    for n in range(opts.messages * 2):
+    counter = iter(range(10**9))
+
+    def register():
+        n = next(counter)
         with transaction.atomic():
             registration_services.register(
                 event=event,
@@ -152,31 +155,36 @@ def profile_confirmations(opts):
                 },
                 issue_token=False,
             )
-    ids = list(
-        Delivery.objects.filter(
-            kind=Delivery.Kind.CONFIRMATION, registration__email__startswith=f"confirm-{run}-"
+        return Delivery.objects.get(
+            kind=Delivery.Kind.CONFIRMATION,
+            registration__email=f"confirm-{run}-{n}@bench.example.org",
+        ).pk
+
+    def arrivals(queue, count):
+        """CPU (ms) of the send_deliveries calls per confirmation, `queue` registering
+        before their tasks run."""
+        spent = 0.0
+        for _ in range(count // queue):
+            ids = [register() for _ in range(queue)]
+            started = time.process_time()
+            for pk in ids:
+                services.send_deliveries(ids=[pk])
+            spent += time.process_time() - started
+        return spent * 1000 / (count // queue * queue)
+
+    from notifications import services
+
+    arrivals(1, 20)  # warm up
+    for queue in (1, 20):
+        ms = arrivals(queue, opts.messages)
+        print(
+            f"confirmations, one send_deliveries each, {queue} waiting: {ms:.2f} ms CPU per message"
         )
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-
-    def send(chunk):
-        for pk in chunk:
-            services.send_deliveries(ids=[pk])
-
-    half = opts.messages
-    send(ids[: half // 5])  # warm up
-    started = time.process_time()
-    send(ids[half // 5 : half])
-    plain_ms = (time.process_time() - started) * 1000 / (half - half // 5)
-    # CPU time (all threads of this process), not wall time: the sends wait on the sink.
-    profiler = cProfile.Profile(time.process_time)
+    profiler = cProfile.Profile(time.process_time)  # CPU of all threads, not wall time
     profiler.enable()
-    send(ids[half:])
+    arrivals(1, opts.messages // 2)
     profiler.disable()
-    sent = Delivery.objects.filter(pk__in=ids, status=Delivery.Status.SENT).count()
-    print(f"confirmations, one send_deliveries each: {plain_ms:.2f} ms CPU per message")
-    print(f"({sent} of {len(ids)} sent)")
+    print("profile of one at a time:")
     pstats.Stats(profiler).sort_stats(opts.sort).print_stats(opts.top)
     return 0
 
