@@ -144,3 +144,23 @@ def test_form_without_csrf_token_in_context_has_no_token_input(event):
         again = render_form(RegistrationForm(event=event), Context({"csrf_token": "abc"}))
     assert "csrfmiddlewaretoken" not in html
     assert 'name="csrfmiddlewaretoken" value="abc"' in again
+
+
+def test_cached_form_is_what_crispy_renders_in_the_pages_own_context(rf, make_event):
+    """The cache renders with a bare context; the page rendered crispy with the request's
+    (context processors and all): the same HTML, tokens aside."""
+    from django.template import RequestContext
+
+    event = make_event(registration_mode=Event.RegistrationMode.CODE)
+    add_questions(event)
+    request = rf.get(f"/ar/events/{event.slug}/register/")
+    fast = Template("{% load registration_tags %}{% registration_form form %}")
+    with translation.override("ar"):
+        expected = CRISPY.render(RequestContext(request, {"form": RegistrationForm(event=event)}))
+        served = [
+            fast.render(RequestContext(request, {"form": RegistrationForm(event=event)}))
+            for _ in range(2)  # rendered, then from the cache
+        ]
+    assert TOKEN.search(expected)
+    for html in served:
+        assert TOKEN.sub("TOKEN", html) == TOKEN.sub("TOKEN", expected)
