@@ -358,3 +358,16 @@ def test_registration_form_for_a_new_visitor_is_served_without_rendering_a_widge
     assert 'name="q_delegation"' in page
     assert page.count('name="csrfmiddlewaretoken"') == 1
     assert count <= first_count
+
+
+def test_check_your_email_page_runs_one_query_in_the_visitors_language(client, db):
+    event = make_event("asking", agenda=2, documents=0, registrations=5)
+    event.translations = {"fr": {"title": "Événement traduit"}}
+    event.save()
+    queries, response = count_queries(
+        lambda: client.get(f"/fr/events/{event.slug}/register/check-email/")
+    )
+    page = response.content.decode()
+    assert "Événement traduit" in page
+    assert f'href="/fr/events/{event.slug}/"' in page
+    assert queries == 1
