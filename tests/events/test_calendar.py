@@ -196,3 +196,41 @@ def test_google_and_outlook_links_carry_the_utc_times(june_event):
     assert outlook["subject"] == ["Civil society and prisons"]
     for url in (google_calendar_url(june_event, ""), outlook_calendar_url(june_event, "")):
         assert SECRET_MEETING_URL not in url
+
+
+def _icalendars_attendee_line(method, email, name):
+    """What icalendar writes for the ATTENDEE property (ics.attendee_line writes it directly)."""
+    from icalendar.parser import Contentline
+
+    address = ics._attendee(method, email, name)
+    line = Contentline.from_parts("ATTENDEE", address.params, address, sorted=True)
+    return line.to_ical() + b"\r\n"
+
+
+TRICKY_NAMES = [
+    "",
+    "Ana",
+    "Ana Lima",
+    "O'Brien",
+    "Lima, Ana",
+    'Ana "the panel" Lima',
+    "Ana; Lima: panel",
+    "Ana\u2019s",  # the right single quotation mark: icalendar quotes it
+    "a^b\\c",
+    "Zoë Ñúñez 王小明 عائشة 😀",
+    "王" * 40,
+    "😀" * 30,
+    "Ana Lima with a name long enough that the attendee line folds more than once, surely",
+    *(("x" * n + "^" + "y" * 20) for n in range(50, 80)),
+    *(("x" * n + "\\" + "y" * 20) for n in range(50, 80)),
+    *(("x" * n + "é" + "y" * 20) for n in range(50, 80)),
+]
+
+
+@pytest.mark.parametrize("method", ["REQUEST", "CANCEL"])
+def test_attendee_line_is_icalendars_byte_for_byte(method):
+    for name in TRICKY_NAMES:
+        for email in ("ana@example.org", "a.very.long.address.for.folding@subdomain.example.org"):
+            assert ics.attendee_line(method, email, name) == _icalendars_attendee_line(
+                method, email, name
+            ), name
