@@ -33,6 +33,12 @@ def main():
     parser.add_argument("--messages", type=int, default=600)
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sort", default="cumulative")
+    parser.add_argument(
+        "--confirmations",
+        action="store_true",
+        help="profile confirmations instead, one send_deliveries call per message as the "
+        "sign-up enqueues them (on the http benchmark's database: run benchmarks.http first)",
+    )
     opts = parser.parse_args()
     if os.environ.get("_PROFILE_SEND_CHILD"):
         return profile(opts)
@@ -72,6 +78,8 @@ def profile(opts):
     from notifications import services
     from notifications.models import Delivery
 
+    if opts.confirmations:
+        return profile_confirmations(opts)
     ids = list(
         Delivery.objects.filter(kind=Delivery.Kind.MEETING_LINK)
         .order_by("pk")
@@ -102,6 +110,81 @@ def profile(opts):
     send(ids[half:])
     profiler.disable()
     print(f"send_deliveries: {plain_ms:.2f} ms CPU per message (batches of {size})")
+    pstats.Stats(profiler).sort_stats(opts.sort).print_stats(opts.top)
+    return 0
+
+
+def profile_confirmations(opts):
+    """Confirmations as the sign-up enqueues them: one send_deliveries call (one task in
+    production) per registration, on the http benchmark's event with its questions
+    answered. Two arrival patterns: one at a time (each sent before the next person
+    registers: no queue), and a queue of 20 (a crowd registers faster than the worker sends:
+    the first task takes the waiting ones along, sending.claim)."""
+    from django.db import transaction
+
+    from events.models import Event
+    from notifications.models import Delivery
+    from registration import services as registration_services
+    from registration.questions import questions_for
+
+    event = Event.objects.get(slug="bench-side-event")
+    answers = {
+        question.key: (question.choices[0]["key"] if question.choices else "Bench answer")
+        for question in questions_for(event)
+        if question.type in ("text", "select", "choice")
+    }
+    run = int(time.time())
+    counter = iter(range(10**9))
+
+    def register():
+        n = next(counter)
+        with transaction.atomic():
+            registration_services.register(
+                event=event,
+                data={
+                    "name": f"Profile Registrant {n}",
+                    "email": f"confirm-{run}-{n}@bench.example.org",
+                    "organisation": "Org",
+                    "country": "FR",
+                    "affiliation": "cso_ngo",
+                    "preferred_language": ("en", "fr", "es", "ar", "ru", "zh-hans")[n % 6],
+                    "interpretation_language": "en",
+                    "timezone": "Europe/Zurich",
+                    "consent": True,
+                    "answers": answers,
+                },
+                issue_token=False,
+            )
+        return Delivery.objects.get(
+            kind=Delivery.Kind.CONFIRMATION,
+            registration__email=f"confirm-{run}-{n}@bench.example.org",
+        ).pk
+
+    def arrivals(queue, count):
+        """CPU (ms) of the send_deliveries calls per confirmation, `queue` registering
+        before their tasks run."""
+        spent = 0.0
+        for _ in range(count // queue):
+            ids = [register() for _ in range(queue)]
+            started = time.process_time()
+            for pk in ids:
+                services.send_deliveries(ids=[pk])
+            spent += time.process_time() - started
+        return spent * 1000 / (count // queue * queue)
+
+    from notifications import services
+
+    arrivals(1, 20)  # warm up
+    for queue in (1, 20):
+        ms = arrivals(queue, opts.messages)
+        print(
+            f"confirmations, one send_deliveries each, {queue} waiting: {ms:.2f} ms CPU per message"
+        )
+    profiler = cProfile.Profile(time.process_time)  # CPU of all threads, not wall time
+    profiler.enable()
+    arrivals(1, opts.messages // 2)
+    profiler.disable()
+    print("profile of one at a time:")
     pstats.Stats(profiler).sort_stats(opts.sort).print_stats(opts.top)
     return 0
 

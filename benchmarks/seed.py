@@ -13,6 +13,51 @@ from datetime import timedelta
 import django
 
 
+def _label(en):
+    return {
+        "en": en,
+        **{code: f"[{code}] {en}" for code in ("ar", "zh-hans", "fr", "ru", "es")},
+    }
+
+
+# The registration questions of the benchmark's event, in the six languages: the form page,
+# the POST and the confirmation email are measured with questions present (issue 19).
+QUESTIONS = [
+    {"key": "position", "type": "text", "required": True, "label": _label("Your position")},
+    {
+        "key": "access",
+        "type": "select",
+        "required": True,
+        "label": _label("Do you need sign-language interpretation or captions?"),
+        "choices": [
+            {"key": key, "label": _label(text)}
+            for key, text in (("sign", "Sign language"), ("captions", "Captions"), ("none", "No"))
+        ],
+    },
+    {
+        "key": "topics",
+        "type": "multiple",
+        "label": _label("Topics of interest"),
+        "choices": [
+            {"key": key, "label": _label(key.title())} for key in ("prisons", "youth", "gender")
+        ],
+    },
+    {
+        "key": "delegation",
+        "type": "text",
+        "required": True,
+        "label": _label("Delegation"),
+        "show_if": {"question": "affiliation", "equals": "member_state"},
+    },
+]
+
+
+def add_questions(event):
+    from registration.questions_exchange import parse_questions, save_questions
+
+    save_questions(event=event, parsed=parse_questions(QUESTIONS))
+
+
 def seed(*, slug, registrations, starts_in_hours=24 * 10, send_at=None):
     from django.utils import timezone
 
@@ -48,6 +93,7 @@ def seed(*, slug, registrations, starts_in_hours=24 * 10, send_at=None):
             for lang in ("ar", "zh-hans", "fr", "ru", "es")
         },
     )
+    add_questions(event)
     speakers = [
         Speaker.objects.create(
             name=f"Speaker {n}", title="Director", organisation=f"Organisation {n}"

@@ -91,6 +91,17 @@ class Delivery(models.Model):
                 condition=Q(status__in=["pending", "sending"]),
             ),
             models.Index(fields=["event", "kind", "status"], name="delivery_event_kind_idx"),
+            # Sign-up messages waiting for their task, which a smaller batch takes along
+            # (notifications.services.sending.claim): a handful of rows, whatever the outbox.
+            models.Index(
+                fields=["id"],
+                name="delivery_signup_waiting_idx",
+                condition=Q(
+                    status="pending",
+                    attempts=0,
+                    kind__in=["confirmation", "verify_email"],
+                ),
+            ),
             # Bounce reports name the provider's message id; rows not sent have none.
             models.Index(
                 fields=["esp_message_id"],

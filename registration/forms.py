@@ -246,6 +246,14 @@ class RegistrationForm(QuestionsFormMixin, DetailsForm):
         )
         return helper
 
+    def render_key(self):
+        """What the crispy layout (helper) reads besides the fields, for registration.form_html:
+        the form's action and the conditional questions' wrappers."""
+        return (
+            self.event.slug,
+            tuple((q.key, q.show_if_question, q.show_if_equals) for q in self.questions),
+        )
+
     def clean_email(self):
         return canonical_email(self.cleaned_data["email"])
 

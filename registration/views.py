@@ -139,8 +139,13 @@ def _register_post(request, slug):
     return render(request, "registration/register.html", context)
 
 
+# The page after every sign-up shows the event's title and links to its page: only those
+# columns are read (the long texts and their translations' JSON cost more to decode).
+_CHECK_EMAIL_EVENT = _public_events().only("pk", "slug", "title", "translations")
+
+
 def check_email(request, slug):
-    event = get_object_or_404(_public_events(), slug=slug)
+    event = get_object_or_404(_CHECK_EMAIL_EVENT, slug=slug)
     return render(request, "registration/check_email.html", {"event": event})
 
 

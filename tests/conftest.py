@@ -11,10 +11,18 @@ URLENCODED = "application/x-www-form-urlencoded"
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Rate limits and cached pages must not leak from one test into the next."""
+    """Rate limits, cached pages, email parts and forms must not leak from one test into the
+    next (a test's event may have the pk and updated_at of another's)."""
+    from notifications.emails import forget_shared
+    from registration.form_html import forget_rendered_forms
+
     cache.clear()
+    forget_shared()
+    forget_rendered_forms()
     yield
     cache.clear()
+    forget_shared()
+    forget_rendered_forms()
 
 
 @pytest.fixture(autouse=True)

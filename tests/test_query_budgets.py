@@ -331,3 +331,43 @@ def test_admin_registration_list_filtered_by_an_answer_keeps_its_budget(
             )
         )
     assert response.content.decode().count("@size-40.example.org</") >= 100
+
+
+def test_registration_form_for_a_new_visitor_is_served_without_rendering_a_widget(
+    db, django_assert_max_num_queries
+):
+    # The form page is the one page of a sign-up no cache in front can serve (each visitor
+    # gets a CSRF token). Its form is rendered once per language and form
+    # (registration.form_html); the next visitor's page renders no widget or crispy template
+    # and runs the queries of the first.
+    from registration.form_html import forget_rendered_forms
+    from registration.questions_exchange import parse_questions, save_questions
+    from tests.conftest import BrowserClient
+
+    forget_rendered_forms()
+    event = make_event("asking", agenda=2, documents=0, registrations=5)
+    save_questions(event=event, parsed=parse_questions(FIVE_QUESTIONS))
+    url = f"/en/events/{event.slug}/register/"
+    first_count, first = count_queries(lambda: BrowserClient().get(url))
+    assert "django/forms/widgets/select_option.html" in [t.name for t in first.templates]
+    with django_assert_max_num_queries(2):
+        count, response = count_queries(lambda: BrowserClient().get(url))
+    rendered = [t.name for t in response.templates]
+    assert not [name for name in rendered if name.startswith(("django/forms", "bootstrap5"))]
+    page = response.content.decode()
+    assert 'name="q_delegation"' in page
+    assert page.count('name="csrfmiddlewaretoken"') == 1
+    assert count <= first_count
+
+
+def test_check_your_email_page_runs_one_query_in_the_visitors_language(client, db):
+    event = make_event("asking", agenda=2, documents=0, registrations=5)
+    event.translations = {"fr": {"title": "Événement traduit"}}
+    event.save()
+    queries, response = count_queries(
+        lambda: client.get(f"/fr/events/{event.slug}/register/check-email/")
+    )
+    page = response.content.decode()
+    assert "Événement traduit" in page
+    assert f'href="/fr/events/{event.slug}/"' in page
+    assert queries == 1

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from events.models import Event
 from notifications import message_rules
-from notifications.emails import build_message, needs_manage_link
+from notifications.emails import build_message, needs_manage_link, shared_cache
 from notifications.fast import outcome
 from notifications.models import Delivery
 from notifications.services import queueing
@@ -64,9 +64,21 @@ def send_deliveries(*, ids: Iterable[int], now: datetime | None = None) -> datet
         mailer.close()
 
 
+# The messages of a sign-up: each is enqueued as its own task the moment its row commits.
+SIGN_UP_KINDS = (Kind.CONFIRMATION, Kind.VERIFY_EMAIL)
+
+
 def claim(*, ids: Iterable[int], now: datetime) -> list[int]:
     """Marks the claimable rows among `ids` as sending under a lease and returns their ids;
-    rows another worker holds, or already finished, are left alone."""
+    rows another worker holds, or already finished, are left alone.
+
+    A batch smaller than queueing.batch_size() is topped up with sign-up messages waiting
+    for their own task (SIGN_UP_KINDS, pending, never tried): under a flash crowd the
+    confirmations queue up one task each, and sending those that wait in one batch spares
+    each its own claim, reads, provider connection and helper thread (a confirmation sent
+    alone cost about three times a message of a batch). Their own tasks then find nothing
+    left to claim. With no queue, a task sends just its own rows, as before."""
+    ids = list(ids)
     claimable = Q(status=Status.PENDING) & (
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     ) | Q(status=Status.SENDING, lease_expires_at__lte=now)
@@ -76,6 +88,20 @@ def claim(*, ids: Iterable[int], now: datetime) -> list[int]:
             .filter(claimable, pk__in=ids)
             .values_list("pk", flat=True)
         )
+        room = queueing.batch_size() - len(claimed)
+        if room > 0:
+            claimed += (
+                Delivery.objects.select_for_update(skip_locked=True)
+                .filter(
+                    kind__in=SIGN_UP_KINDS,
+                    status=Status.PENDING,
+                    attempts=0,
+                    next_attempt_at__isnull=True,
+                )
+                .exclude(pk__in=claimed)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:room]
+            )
         Delivery.objects.filter(pk__in=claimed).update(
             status=Status.SENDING,
             lease_expires_at=now + lease_duration(),
@@ -165,7 +191,7 @@ def _send_in_order(sendable, provider, tokens, handed_over, *, deadline):
     records the previous outcome (ProviderThread explains the crash bound). A transient
     error stops the batch: the row and the rest wait for the backoff (returns when to try
     again). Past `deadline`, what is left is handed back to the queue."""
-    cache: dict = {}
+    cache = shared_cache()  # what messages share, computed once per process
     for index, delivery in enumerate(sendable):
         if timezone.now() >= deadline:
             previous = provider.answer()

@@ -168,6 +168,25 @@ def test_a_batch_of_invitations_equals_building_each_one(june_event, settings):
         assert str(parse(merged)[1]["ATTENDEE"]) == f"mailto:{email}"
 
 
+def test_a_kept_invitation_sent_later_carries_that_moments_stamp_and_sequence(june_event):
+    """notifications.emails keeps a built file across batches: a message sent later gets the
+    DTSTAMP and SEQUENCE it would have had if built then, byte for byte."""
+    built = datetime(2021, 6, 20, 12, 0, tzinfo=UTC)
+    options = {"event": june_event, "method": "REQUEST"}
+    personalise = ics.build_invitations(
+        sequence=ics.invitation_sequence(built), now=built, **options
+    )
+    later = datetime(2021, 6, 21, 9, 30, 15, 123456, tzinfo=UTC)
+    sequence = ics.invitation_sequence(later)
+    assert sequence > ics.invitation_sequence(built)
+    merged = personalise("zoe@example.org", 'Zoë, "Z" Ñúñez', sequence=sequence, now=later)
+    expected = build_calendar(
+        attendee=("zoe@example.org", 'Zoë, "Z" Ñúñez'), sequence=sequence, now=later, **options
+    )
+    assert merged == expected
+    assert parse(merged)[1]["SEQUENCE"] == sequence
+
+
 def test_google_and_outlook_links_carry_the_utc_times(june_event):
     google = parse_qs(urlsplit(google_calendar_url(june_event, "https://x.org/e/")).query)
     assert google["dates"] == ["20210625T163000Z/20210625T180000Z"]
@@ -177,3 +196,41 @@ def test_google_and_outlook_links_carry_the_utc_times(june_event):
     assert outlook["subject"] == ["Civil society and prisons"]
     for url in (google_calendar_url(june_event, ""), outlook_calendar_url(june_event, "")):
         assert SECRET_MEETING_URL not in url
+
+
+def _icalendars_attendee_line(method, email, name):
+    """What icalendar writes for the ATTENDEE property (ics.attendee_line writes it directly)."""
+    from icalendar.parser import Contentline
+
+    address = ics._attendee(method, email, name)
+    line = Contentline.from_parts("ATTENDEE", address.params, address, sorted=True)
+    return line.to_ical() + b"\r\n"
+
+
+TRICKY_NAMES = [
+    "",
+    "Ana",
+    "Ana Lima",
+    "O'Brien",
+    "Lima, Ana",
+    'Ana "the panel" Lima',
+    "Ana; Lima: panel",
+    "Ana\u2019s",  # the right single quotation mark: icalendar quotes it
+    "a^b\\c",
+    "Zoë Ñúñez 王小明 عائشة 😀",
+    "王" * 40,
+    "😀" * 30,
+    "Ana Lima with a name long enough that the attendee line folds more than once, surely",
+    *(("x" * n + "^" + "y" * 20) for n in range(50, 80)),
+    *(("x" * n + "\\" + "y" * 20) for n in range(50, 80)),
+    *(("x" * n + "é" + "y" * 20) for n in range(50, 80)),
+]
+
+
+@pytest.mark.parametrize("method", ["REQUEST", "CANCEL"])
+def test_attendee_line_is_icalendars_byte_for_byte(method):
+    for name in TRICKY_NAMES:
+        for email in ("ana@example.org", "a.very.long.address.for.folding@subdomain.example.org"):
+            assert ics.attendee_line(method, email, name) == _icalendars_attendee_line(
+                method, email, name
+            ), name

@@ -147,3 +147,31 @@ def test_an_event_without_a_contact_is_organised_by_the_sender(event, travel, se
     travel(STARTS - timedelta(days=3))
     register(event, "ana@example.org")
     assert read(mail_to("ana@example.org")[0])["organizer"] == "events@example.org"
+
+
+def test_confirmations_sent_by_later_tasks_show_the_edited_event_and_outrank_earlier_files(
+    event, travel
+):
+    """What confirmations share (the event's facts, the rendered templates, the calendar
+    file) is kept across tasks in the worker (notifications.emails.shared_cache): a later
+    confirmation still shows an edit made in between, and its file a higher SEQUENCE."""
+    travel(STARTS - timedelta(days=5))
+    register(event, "ana@example.org", name="Ana Lima")
+    travel(STARTS - timedelta(days=4))
+    register(event, "bo@example.org", name="Bo Chen")
+    travel(STARTS - timedelta(days=3))
+    event.title = "Civil society in prisons: the renamed panel"
+    event_services.save_event(event=event, changed_fields={"title"})
+    register(event, "cy@example.org", name="Cy Diaz")
+
+    ana, bo, cy = (mail_to(f"{who}@example.org")[0] for who in ("ana", "bo", "cy"))
+    files = [read(message) for message in (ana, bo, cy)]
+    assert files[0]["sequence"] < files[1]["sequence"] < files[2]["sequence"]
+    assert [tuple(f["attendees"]) for f in files] == [
+        ("ana@example.org",),
+        ("bo@example.org",),
+        ("cy@example.org",),
+    ]
+    assert "Bo Chen" in bo.body and "Ana Lima" not in bo.body
+    assert "the renamed panel" in cy.body and "the renamed panel" in calendar_of(cy)
+    assert "the renamed panel" not in bo.body

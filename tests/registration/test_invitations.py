@@ -203,9 +203,7 @@ def test_a_withdrawn_invitation_is_refused_and_not_sent(invitation_event):
     assert Client().get(path).status_code == 200
 
 
-def test_an_invitation_queued_but_withdrawn_before_sending_is_skipped(
-    invitation_event, request
-):
+def test_an_invitation_queued_but_withdrawn_before_sending_is_skipped(invitation_event, request):
     # The send task goes to the broker, where no worker takes it: nothing sent yet. (The
     # Celery app's own setting: Django's is read once, by whichever test loads the app first.)
     from config.celery import app as celery_app

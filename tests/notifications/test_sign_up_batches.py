@@ -1,0 +1,54 @@
+"""Confirmations waiting for their own tasks go out with the first task that runs (a flash
+crowd registers faster than a worker sends one task at a time), each exactly once."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+
+from notifications import services
+from notifications.models import Delivery
+from notifications.services import queueing
+from tests.notifications.conftest import STARTS, register
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def held_tasks(monkeypatch):
+    """The send tasks the sign-ups enqueue, held back instead of run: a queue forms."""
+    held = []
+    monkeypatch.setattr(
+        queueing, "enqueue_task_on_commit", lambda task, ids: held.append(list(ids))
+    )
+    return held
+
+
+def test_waiting_confirmations_go_out_with_the_first_task_each_once(event, travel, held_tasks):
+    travel(STARTS - timedelta(days=3))
+    people = [f"person{n}@example.org" for n in range(5)]
+    for email in people:
+        register(event, email)
+    assert len(held_tasks) == 5 and not mail.outbox
+
+    services.send_deliveries(ids=held_tasks[0])
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(people)
+    assert all("Registration confirmed" in message.subject for message in mail.outbox)
+    for ids in held_tasks[1:]:  # their tasks run later and find nothing left to send
+        services.send_deliveries(ids=ids)
+    assert len(mail.outbox) == 5
+    rows = Delivery.objects.filter(kind=Delivery.Kind.CONFIRMATION)
+    assert sorted(rows.values_list("status", "attempts")) == [("sent", 1)] * 5
+
+
+def test_a_full_batch_takes_no_waiting_confirmation_along(event, travel, held_tasks, settings):
+    settings.NOTIFICATIONS_BATCH_SIZE = 2
+    travel(STARTS - timedelta(days=3))
+    for n in range(4):
+        register(event, f"person{n}@example.org")
+    services.send_deliveries(ids=held_tasks[0] + held_tasks[1])
+    assert sorted(message.to[0] for message in mail.outbox) == [
+        "person0@example.org",
+        "person1@example.org",
+    ]
+    assert Delivery.objects.filter(status=Delivery.Status.PENDING).count() == 2
