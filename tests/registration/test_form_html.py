@@ -46,9 +46,14 @@ def served_form(event, language):
     return html, TOKEN.search(html).group(1)
 
 
-@pytest.mark.parametrize("mode", list(Event.RegistrationMode))
-def test_cached_form_is_crispys_form_in_every_language_and_mode(make_event, mode):
-    event = make_event(registration_mode=mode)
+# Invitation-only events show no public form: invitees use their one-step page.
+PUBLIC_FORM_MODES = [m for m in Event.RegistrationMode if m != Event.RegistrationMode.INVITATION]
+
+
+@pytest.mark.parametrize("proof_of_work", [False, True], ids=["plain", "proof-of-work"])
+@pytest.mark.parametrize("mode", PUBLIC_FORM_MODES)
+def test_cached_form_is_crispys_form_in_every_language_and_mode(make_event, mode, proof_of_work):
+    event = make_event(registration_mode=mode, proof_of_work=proof_of_work)
     add_questions(event)
     for language in LANGUAGES:
         first, first_token = served_form(event, language)  # rendered and cached
@@ -61,6 +66,7 @@ def test_cached_form_is_crispys_form_in_every_language_and_mode(make_event, mode
         assert second == form_part(expected_second)
         assert 'name="q_position"' in second
         assert ('name="access_code"' in second) == (mode == Event.RegistrationMode.CODE)
+        assert ("<altcha-widget" in second) == proof_of_work
 
 
 def test_form_shows_a_changed_question_to_the_next_visitor(make_event):
