@@ -43,10 +43,12 @@ def enqueue_on_commit(task, *args, **options):
     lost, so a broker that cannot be reached is logged, not reported to the person whose
     request has already succeeded.
     """
-    transaction.on_commit(partial(_enqueue, task, args, options))
+    transaction.on_commit(partial(enqueue_logged, task, *args, **options))
 
 
-def _enqueue(task, args, options):
+def enqueue_logged(task, *args, **options):
+    """Queue `task(*args)` now (`options` as apply_async's); a broker that cannot be reached
+    is logged, never raised (see enqueue_on_commit)."""
     try:
         task.apply_async(args=args, **options)
     except OperationalError as error:  # kombu's: the broker could not be reached

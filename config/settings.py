@@ -354,6 +354,9 @@ NOTIFICATIONS_LEASE_SECONDS = env_int("NOTIFICATIONS_LEASE_SECONDS", 300, minimu
 # Emails per send task: one connection to the mail provider serves the batch; a killed worker
 # leaves at most this many per process in doubt.
 NOTIFICATIONS_BATCH_SIZE = env_int("NOTIFICATIONS_BATCH_SIZE", 100, minimum=1)
+# Sign-up emails (confirmation, verification) committed within this many seconds of each
+# other share one send task, sent this long after the first (0: one task each, at once).
+NOTIFICATIONS_SIGN_UP_WINDOW_SECONDS = env_int("NOTIFICATIONS_SIGN_UP_WINDOW_SECONDS", 1, minimum=0)
 # Seconds a rendered public event page is cached for anonymous visitors (0: no cache). Seats
 # left and registration status are re-read separately, every few seconds (events/cache.py).
 EVENT_PAGE_CACHE_SECONDS = env_int("EVENT_PAGE_CACHE_SECONDS", 300, minimum=0)

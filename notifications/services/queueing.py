@@ -6,10 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, QuerySet
 from django.utils import timezone
 
+from config.celery import app as celery_app
+from config.celery import enqueue_logged
 from config.celery import enqueue_on_commit as enqueue_task_on_commit
 from events import services as event_services
 from events.models import Event
@@ -162,8 +165,39 @@ def _queue_for_new(
         kind=kind,
         context=context or {},
     )
-    enqueue_on_commit([delivery.pk])
+    if kind in SIGN_UP_KINDS:
+        transaction.on_commit(lambda: _enqueue_sign_up(delivery.pk))
+    else:
+        enqueue_on_commit([delivery.pk])
     return delivery
+
+
+# The messages of a sign-up, sent by a task shared with the sign-ups close to it.
+SIGN_UP_KINDS = (Kind.CONFIRMATION, Kind.VERIFY_EMAIL)
+SIGN_UP_TASK_KEY = "notifications:sign-up-task"
+
+
+def _enqueue_sign_up(delivery_id: int) -> None:
+    """One send task per window of NOTIFICATIONS_SIGN_UP_WINDOW_SECONDS for a crowd's sign-up
+    emails, instead of one each: the first sign-up of a window schedules a task at its end,
+    the others of the window only commit their row, and the task's claim takes every sign-up
+    row waiting (sending.claim tops small batches up with them). A task of its own costs a
+    confirmation about as much again as sending it (the task, the claim, the reads, the
+    provider connection).
+
+    The cache key lives half as long as the countdown, so a row committed while the key
+    exists is committed well before the task claims. Should anything still be missed (a
+    window of more sign-ups than a batch holds, a lost task), the scan re-enqueues rows
+    pending over a minute: an email can be late, never lost. A cache outage answers "added",
+    so every sign-up gets its own task, as it did before; eager tasks (tests) run at once."""
+    window = settings.NOTIFICATIONS_SIGN_UP_WINDOW_SECONDS
+    if not window or celery_app.conf.task_always_eager:
+        enqueue([delivery_id])
+        return
+    if cache.add(SIGN_UP_TASK_KEY, delivery_id, timeout=window):
+        from notifications.tasks import send_deliveries
+
+        enqueue_logged(send_deliveries, [delivery_id], countdown=window * 1.5)
 
 
 def meeting_link_due(event: Event, *, now: datetime) -> bool:

@@ -64,8 +64,8 @@ def send_deliveries(*, ids: Iterable[int], now: datetime | None = None) -> datet
         mailer.close()
 
 
-# The messages of a sign-up: each is enqueued as its own task the moment its row commits.
-SIGN_UP_KINDS = (Kind.CONFIRMATION, Kind.VERIFY_EMAIL)
+# The messages of a sign-up, sent by a task shared with the sign-ups close to it.
+SIGN_UP_KINDS = queueing.SIGN_UP_KINDS
 
 
 def claim(*, ids: Iterable[int], now: datetime) -> list[int]:

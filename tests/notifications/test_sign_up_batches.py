@@ -16,12 +16,58 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def held_tasks(monkeypatch):
-    """The send tasks the sign-ups enqueue, held back instead of run: a queue forms."""
+    """The send tasks the sign-ups enqueue, held back instead of run: a queue forms. (Tests
+    run tasks eagerly, so each sign-up enqueues its own task: no window.)"""
     held = []
-    monkeypatch.setattr(
-        queueing, "enqueue_task_on_commit", lambda task, ids: held.append(list(ids))
-    )
+    monkeypatch.setattr(queueing, "enqueue", lambda ids: held.append(list(ids)))
     return held
+
+
+@pytest.fixture
+def broker_tasks(monkeypatch, request):
+    """As in production: tasks go to the broker (recorded here, not run), so sign-ups share
+    the window's task."""
+    from config.celery import app as celery_app
+
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    request.addfinalizer(lambda: setattr(celery_app.conf, "task_always_eager", eager))
+    scheduled = []
+    monkeypatch.setattr(
+        queueing,
+        "enqueue_logged",
+        lambda task, ids, **options: scheduled.append((list(ids), options)),
+    )
+    return scheduled
+
+
+def test_a_crowds_sign_ups_share_one_task_per_window(event, travel, broker_tasks):
+    from django.core.cache import cache
+
+    travel(STARTS - timedelta(days=3))
+    for n in range(5):
+        register(event, f"person{n}@example.org")
+    first = Delivery.objects.order_by("pk").first()
+    # One task, for the first sign-up, due at the end of its window; the claim of that
+    # task takes the other four along (the test above).
+    assert broker_tasks == [([first.pk], {"countdown": 1.5})]
+
+    cache.delete(queueing.SIGN_UP_TASK_KEY)  # the window is over
+    register(event, "late@example.org")
+    assert len(broker_tasks) == 2
+    assert broker_tasks[1][0] == [Delivery.objects.order_by("pk").last().pk]
+
+
+def test_without_a_window_each_sign_up_has_its_own_task(
+    event, travel, broker_tasks, settings, monkeypatch
+):
+    settings.NOTIFICATIONS_SIGN_UP_WINDOW_SECONDS = 0
+    own_tasks = []
+    monkeypatch.setattr(queueing, "enqueue", lambda ids: own_tasks.append(list(ids)))
+    travel(STARTS - timedelta(days=3))
+    for n in range(3):
+        register(event, f"person{n}@example.org")
+    assert len(own_tasks) == 3 and broker_tasks == []
 
 
 def test_waiting_confirmations_go_out_with_the_first_task_each_once(event, travel, held_tasks):
