@@ -28,7 +28,22 @@ return false
 
 
 class AtomicIncrCacheClient(RedisCacheClient):
-    """Django's client with incr() in one atomic round trip."""
+    """Django's client with incr() in one atomic round trip, and one redis.Redis object per
+    connection pool: Django builds a new one for every cache call, and redis-py 8 spends
+    about 85 µs building its table of reply callbacks each time (four calls in a
+    registration POST: 5% of its CPU). A Redis object is safe to share between threads: it
+    takes a connection from the pool per command."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}  # id(connection pool) -> redis.Redis
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
 
     def incr(self, key, delta):
         """As Django's: the new value, ValueError when the key does not exist."""

@@ -21,6 +21,12 @@ def test_the_redis_cache_client_methods_we_use_keep_their_signatures():
     get_client = inspect.signature(RedisCacheClient.get_client).parameters
     assert list(get_client) == ["self", "key", "write"]
     assert get_client["write"].kind is inspect.Parameter.KEYWORD_ONLY
+    # Its get_client() keeps one client per pool from _get_connection_pool(write) and _client.
+    pool = inspect.signature(RedisCacheClient._get_connection_pool).parameters
+    assert list(pool) == ["self", "write"]
+    client = AtomicIncrCacheClient(["redis://127.0.0.1:1/0"])
+    assert client._client is not None
+    assert client.get_client(write=True) is client.get_client(write=False)
 
 
 def test_the_email_policy_fold_we_override_keeps_its_signature():
