@@ -74,7 +74,8 @@ def page_paths(language, *, event, past_event, token):
 
 def access_paths(language, *, event):
     """name -> path of the pages of the other registration modes (issue 18): the email
-    verification page of a held seat, and the form of an event that asks for a code."""
+    verification page of a held seat, the forms of an event that asks for a code and of one
+    with proof of work, and the invitation pages."""
     from registration import services
 
     starts = timezone.now().replace(second=0, microsecond=0) + timedelta(days=7)
@@ -101,6 +102,17 @@ def access_paths(language, *, event):
             "interpretation_languages": ["en", "fr"],
         },
     )
+    proof_of_work, _ = Event.objects.get_or_create(
+        slug=f"{event.slug}-proof-of-work",
+        defaults={
+            "title": event.title,
+            "starts_at": starts,
+            "ends_at": starts + timedelta(hours=1),
+            "status": Event.Status.PUBLISHED,
+            "proof_of_work": True,
+            "interpretation_languages": ["en", "fr"],
+        },
+    )
     held, token = register(verified, language, email=f"held.{language}@example.org")
     assert held.status == held.Status.HELD
     token = token or services.issue_manage_token(registration=held)
@@ -108,6 +120,9 @@ def access_paths(language, *, event):
     return {
         "email verification page": f"/{language}/r/{token}/verify/",
         "registration form with access code": f"/{language}/events/{coded.slug}/register/",
+        "registration form with proof of work": (
+            f"/{language}/events/{proof_of_work.slug}/register/"
+        ),
         "by invitation page": f"/{language}/events/{by_invitation.slug}/register/",
         "invitation page": f"/{language}/r/{invited}/",
         "invitation withdrawn page": f"/{language}/r/{withdrawn}/",

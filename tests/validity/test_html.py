@@ -33,7 +33,7 @@ def test_every_public_page_is_valid_html(vnu, production):
 
     errors = vnu(pages)
 
-    assert len(pages) == 2 * 21
+    assert len(pages) == 2 * 22
     assert not errors, report(errors)
 
 
